@@ -1,0 +1,21 @@
+//! Domain vocabulary of ioc, free of IO: the unit tree, dossiers and their
+//! code lists, the local calendar and the timeliness rules of `METRICS.md`.
+//!
+//! Raw input is parsed once, at the edge, into the newtypes defined here;
+//! everything downstream takes these types, never bare strings.
+
+pub mod calendar;
+pub mod codes;
+pub mod dossier;
+pub mod procedure;
+pub mod reference;
+pub mod timeliness;
+pub mod unit;
+
+pub use calendar::LocalCalendar;
+pub use codes::{Channel, Status, UnknownCode};
+pub use dossier::Dossier;
+pub use procedure::{Catalog, OnlineLevel, Procedure, ProcedureCode};
+pub use reference::{ReferenceError, ReferenceErrors};
+pub use timeliness::{Granularity, Timeliness, TimelinessRules};
+pub use unit::{AliasSystem, Levels, Unit, UnitCode, UnitTree, UnitTreeBuilder};
