@@ -6,8 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Channel, Status};
 
-/// The current state of one dossier, as the source last reported it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One version of a dossier, as a source reports it.
+///
+/// The derived order (field by field) breaks ties between two different
+/// versions with the same `updated_at`, so that the state a dossier ends in
+/// does not depend on the order in which its versions arrive.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Dossier {
     /// The source's dossier code (`MaHoSo`), unique within the source.
     pub code: String,
@@ -61,6 +65,64 @@ impl Dossier {
     }
 }
 
+/// How an incoming version relates to the stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionOrder {
+    /// It replaces the stored version.
+    Newer,
+    /// It is the stored version, sent again.
+    Duplicate,
+    /// It is older than the stored version and changes nothing.
+    Stale,
+}
+
+impl Dossier {
+    /// Compares this incoming version with the `stored` one: a later
+    /// `updated_at` wins; at the same `updated_at`, the greater version in
+    /// the derived order wins.
+    pub fn order_against(&self, stored: &Dossier) -> VersionOrder {
+        use std::cmp::Ordering;
+        match self.updated_at.cmp(&stored.updated_at).then_with(|| self.cmp(stored)) {
+            Ordering::Greater => VersionOrder::Newer,
+            Ordering::Equal => VersionOrder::Duplicate,
+            Ordering::Less => VersionOrder::Stale,
+        }
+    }
+}
+
+/// A dossier as ioc keeps it: the source's newest version plus what ioc
+/// derives from the sequence of versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DossierState {
+    /// The source system that sent it.
+    pub source: String,
+    /// The newest version.
+    #[serde(flatten)]
+    pub dossier: Dossier,
+    /// When it entered status 7 or 8 (the `updated_at` of the first version
+    /// in that status); none unless it is withdrawn or stopped now.
+    pub stopped_at: Option<DateTime<Utc>>,
+}
+
+impl DossierState {
+    /// The state after accepting `version` on top of `previous`.
+    pub fn next(previous: Option<&DossierState>, source: &str, version: Dossier) -> DossierState {
+        let stopped_at = if version.is_stopped() {
+            previous
+                .filter(|p| p.dossier.is_stopped())
+                .and_then(|p| p.stopped_at)
+                .or(Some(version.updated_at))
+        } else {
+            None
+        };
+        DossierState {
+            source: source.to_owned(),
+            dossier: version,
+            stopped_at,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +163,36 @@ mod tests {
         assert!(finished.is_finished());
         assert!(finished.is_pending_at(t("2022-09-16T07:59:00+07:00")));
         assert!(!finished.is_pending_at(after));
+    }
+
+    #[test]
+    fn versions_order_by_update_time_then_content() {
+        let stored = dossier(Status::Processing);
+        let mut newer = stored.clone();
+        newer.updated_at = t("2022-09-16T09:00:00+07:00");
+        let mut older = stored.clone();
+        older.updated_at = t("2022-09-14T09:00:00+07:00");
+        older.status = Status::Delivered;
+        assert_eq!(newer.order_against(&stored), VersionOrder::Newer);
+        assert_eq!(stored.clone().order_against(&stored), VersionOrder::Duplicate);
+        assert_eq!(older.order_against(&stored), VersionOrder::Stale);
+        // Same time, different content: exactly one of the two wins, either way round.
+        let tie = dossier(Status::Delivered);
+        assert_eq!(tie.order_against(&stored), VersionOrder::Newer);
+        assert_eq!(stored.order_against(&tie), VersionOrder::Stale);
+    }
+
+    #[test]
+    fn stopped_at_is_when_it_first_entered_a_stop_status() {
+        let received = DossierState::next(None, "s", dossier(Status::Processing));
+        assert_eq!(received.stopped_at, None);
+        let mut withdrawn = dossier(Status::Withdrawn);
+        withdrawn.updated_at = t("2022-09-17T10:00:00+07:00");
+        let withdrawn = DossierState::next(Some(&received), "s", withdrawn);
+        assert_eq!(withdrawn.stopped_at, Some(t("2022-09-17T10:00:00+07:00")));
+        let mut stopped = dossier(Status::Stopped);
+        stopped.updated_at = t("2022-09-18T10:00:00+07:00");
+        let stopped = DossierState::next(Some(&withdrawn), "s", stopped);
+        assert_eq!(stopped.stopped_at, Some(t("2022-09-17T10:00:00+07:00")));
     }
 }

@@ -14,7 +14,7 @@ pub mod unit;
 
 pub use calendar::LocalCalendar;
 pub use codes::{Channel, Status, UnknownCode};
-pub use dossier::Dossier;
+pub use dossier::{Dossier, DossierState, VersionOrder};
 pub use procedure::{Catalog, OnlineLevel, Procedure, ProcedureCode};
 pub use reference::{ReferenceError, ReferenceErrors};
 pub use timeliness::{Granularity, Timeliness, TimelinessRules};

@@ -1,1 +1,23 @@
-//! placeholder
+//! Persistence of ioc: PostgreSQL in production, bundled SQLite as the
+//! embedded default, through one diesel codebase.
+//!
+//! A [`Store`] owns a connection pool; blocking database work runs off the
+//! async threads through [`Store::run`]. Query functions take
+//! `&mut AnyConnection`, so they compose inside one transaction.
+
+mod backend;
+pub mod changes;
+pub mod dossiers;
+mod error;
+mod migrate;
+mod pool;
+pub mod reference;
+pub mod schema;
+#[cfg(feature = "test-util")]
+pub mod testing;
+mod time;
+
+pub use backend::{AnyConnection, Backend, DatabaseUrl};
+pub use error::StoreError;
+pub use migrate::{migrate, pending_migrations};
+pub use pool::{Store, StoreOptions};

@@ -1,0 +1,175 @@
+//! Table definitions shared by both backends. Hand-maintained, with the
+//! types that PostgreSQL and SQLite have in common (STACK.md §5.1).
+
+diesel::table! {
+    /// Administrative units.
+    units (code) {
+        /// Stable code.
+        code -> Text,
+        /// Current name.
+        name -> Text,
+        /// Level name.
+        level -> Text,
+        /// Parent unit.
+        parent_code -> Nullable<Text>,
+        /// When the row last changed (UTC).
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Earlier names of units.
+    unit_names (unit_code, valid_to) {
+        /// The unit.
+        unit_code -> Text,
+        /// First local day the name no longer applied.
+        valid_to -> Date,
+        /// First local day of the name.
+        valid_from -> Nullable<Date>,
+        /// The name.
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    /// Codes of units in other systems.
+    unit_aliases (system, alias) {
+        /// `dvcqg`, `ma_dinh_danh` or `local`.
+        system -> Text,
+        /// The code in that system.
+        alias -> Text,
+        /// The unit.
+        unit_code -> Text,
+    }
+}
+
+diesel::table! {
+    /// The procedure catalog.
+    procedures (code) {
+        /// National catalog code.
+        code -> Text,
+        /// Name.
+        name -> Text,
+        /// Field (lĩnh vực).
+        field -> Text,
+        /// `none`, `partial` or `full`.
+        online_level -> Text,
+        /// Levels that offer it, separated by `;`.
+        levels -> Text,
+        /// Whether it bears a fee.
+        fee -> Bool,
+        /// When the row last changed (UTC).
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Current state of each dossier.
+    dossiers (id) {
+        /// Surrogate key.
+        id -> BigInt,
+        /// Source system.
+        source -> Text,
+        /// Dossier code within the source.
+        code -> Text,
+        /// Handling unit.
+        unit_code -> Text,
+        /// Procedure code.
+        procedure_code -> Text,
+        /// `direct`, `online` or `postal`.
+        channel -> Text,
+        /// Status code 1–10.
+        status -> SmallInt,
+        /// Reception time (UTC).
+        received_at -> Nullable<Timestamp>,
+        /// Promised return time (UTC).
+        due_at -> Nullable<Timestamp>,
+        /// End of processing (UTC).
+        finished_at -> Nullable<Timestamp>,
+        /// When it entered status 7 or 8 (UTC).
+        stopped_at -> Nullable<Timestamp>,
+        /// Bears a fee.
+        fee_required -> Bool,
+        /// Fee paid online.
+        paid_online -> Bool,
+        /// Has an electronic result.
+        e_result -> Bool,
+        /// The source's time of this version (UTC).
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Append-only log of accepted dossier changes.
+    dossier_changes (seq) {
+        /// Position in the log.
+        seq -> BigInt,
+        /// The dossier changed.
+        dossier_id -> BigInt,
+        /// State before, as JSON; none for a new dossier.
+        old_state -> Nullable<Text>,
+        /// State after, as JSON.
+        new_state -> Text,
+        /// When ioc recorded the change (UTC).
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Operator alerts.
+    alerts (id) {
+        /// Key.
+        id -> BigInt,
+        /// Rule name.
+        rule -> Text,
+        /// Unit concerned.
+        unit_code -> Text,
+        /// Dossier concerned, for dossier rules.
+        dossier_id -> Nullable<BigInt>,
+        /// Severity.
+        severity -> Text,
+        /// Whether the condition holds.
+        active -> Bool,
+        /// Details as JSON.
+        details -> Text,
+        /// First raised (UTC).
+        raised_at -> Timestamp,
+        /// Last changed (UTC).
+        updated_at -> Timestamp,
+        /// Cleared (UTC).
+        cleared_at -> Nullable<Timestamp>,
+        /// Who acknowledged it.
+        acknowledged_by -> Nullable<Text>,
+        /// When it was acknowledged (UTC).
+        acknowledged_at -> Nullable<Timestamp>,
+        /// Note given with the acknowledgement.
+        ack_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Bearer tokens, stored hashed.
+    api_tokens (id) {
+        /// Key.
+        id -> BigInt,
+        /// SHA-256 of the token, hex.
+        token_hash -> Text,
+        /// `ingest`, `viewer`, `operator` or `admin`.
+        role -> Text,
+        /// Source an ingest token writes as.
+        source -> Nullable<Text>,
+        /// Unit subtrees an ingest token may write, separated by `,`.
+        units -> Text,
+        /// Free label.
+        label -> Text,
+        /// Creation time (UTC).
+        created_at -> Timestamp,
+        /// Revocation time (UTC).
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(unit_names -> units (unit_code));
+diesel::joinable!(unit_aliases -> units (unit_code));
+diesel::joinable!(dossier_changes -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(units, unit_names, unit_aliases, dossiers, dossier_changes);
