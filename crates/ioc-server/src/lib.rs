@@ -1,1 +1,13 @@
-//! placeholder
+//! The `ioc` server: configuration, CLI commands, the HTTP API and the
+//! wiring of the pipeline. The binary in `main.rs` only parses arguments.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod reference;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

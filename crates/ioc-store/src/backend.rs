@@ -74,9 +74,9 @@ impl DatabaseUrl {
     /// Opens one connection of the backend the URL names, reporting the
     /// driver's own error.
     pub fn connect(&self) -> Result<AnyConnection, StoreError> {
-        let fail = |source| StoreError::Connect {
+        let fail = |cause| StoreError::Connect {
             database: self.to_string(),
-            source,
+            cause,
         };
         match self {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)

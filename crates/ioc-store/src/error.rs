@@ -1,4 +1,5 @@
-//! Errors of the store.
+//! Errors of the store. Each message carries the driver's own reason, so
+//! the variants keep no separate `source()` chain that would repeat it.
 
 /// What can go wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
@@ -12,20 +13,19 @@ pub enum StoreError {
         reason: String,
     },
     /// The database could not be reached or opened.
-    #[error("cannot connect to {database}: {source}")]
+    #[error("cannot connect to {database}: {cause}")]
     Connect {
         /// The database, with any password hidden.
         database: String,
         /// The driver's error.
-        #[source]
-        source: diesel::ConnectionError,
+        cause: diesel::ConnectionError,
     },
     /// No pooled connection became free in time, or the pool could not open one.
     #[error("database unavailable: {0}")]
-    Unavailable(#[from] r2d2::Error),
+    Unavailable(r2d2::Error),
     /// A query failed.
     #[error("database query failed: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),
@@ -34,5 +34,23 @@ pub enum StoreError {
     Corrupt(String),
     /// A blocking database task panicked or was cancelled.
     #[error("database task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
+    Task(tokio::task::JoinError),
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Unavailable(e)
+    }
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::Query(e)
+    }
+}
+
+impl From<tokio::task::JoinError> for StoreError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        StoreError::Task(e)
+    }
 }

@@ -90,6 +90,12 @@ impl Store {
         .await?
     }
 
+    /// Checks that the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::Query))
+            .await
+    }
+
     /// Connections open and idle, for metrics.
     pub fn pool_state(&self) -> (u32, u32) {
         let state = self.pool.state();

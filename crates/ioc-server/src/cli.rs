@@ -1,0 +1,129 @@
+//! Command-line interface of `ioc`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::config::Settings;
+use crate::startup::{Application, open_store};
+use crate::telemetry;
+
+/// ioc: the backend of a provincial Intelligent Operations Center.
+#[derive(Debug, Parser)]
+#[command(name = "ioc", version)]
+pub struct Cli {
+    /// Configuration file (default: config/base.toml when it exists).
+    #[arg(long, global = true, env = "IOC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage the unit tree.
+    #[command(subcommand)]
+    Units(LoadCommand),
+    /// Manage the procedure catalog.
+    #[command(subcommand)]
+    Procedures(LoadCommand),
+}
+
+/// `ioc config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check the configuration and the reference files it names; report
+    /// every problem and exit non-zero if there is one.
+    Check,
+}
+
+/// `ioc units …` / `ioc procedures …`
+#[derive(Debug, Subcommand)]
+pub enum LoadCommand {
+    /// Load the configured files into the database (idempotent).
+    Load,
+}
+
+impl Cli {
+    /// Runs the command; the exit code says whether it succeeded.
+    pub async fn run(self) -> ExitCode {
+        let settings = match Settings::load(self.config.as_deref()) {
+            Ok(settings) => settings,
+            Err(errors) => {
+                eprintln!("error: {errors}");
+                return ExitCode::FAILURE;
+            }
+        };
+        telemetry::init(&settings.log);
+        match self.command.execute(settings).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+impl Command {
+    async fn execute(self, settings: Settings) -> anyhow::Result<()> {
+        match self {
+            Command::Serve => {
+                let app = Application::build(settings).await?;
+                app.run_until_stopped().await.context("the HTTP server failed")
+            }
+            Command::Migrate => {
+                let store = open_store(&settings).await?;
+                let applied = store.run(ioc_store::migrate).await?;
+                if applied.is_empty() {
+                    println!("{}: no pending migrations", store.describe());
+                } else {
+                    println!("{}: applied {}", store.describe(), applied.join(", "));
+                }
+                Ok(())
+            }
+            Command::Units(LoadCommand::Load) => {
+                let store = open_store(&settings).await?;
+                let report = commands::load_units(&settings, &store).await?;
+                println!(
+                    "units: {} inserted, {} updated, {} unchanged",
+                    report.inserted, report.updated, report.unchanged
+                );
+                Ok(())
+            }
+            Command::Procedures(LoadCommand::Load) => {
+                let store = open_store(&settings).await?;
+                let report = commands::load_procedures(&settings, &store).await?;
+                println!(
+                    "procedures: {} inserted, {} updated, {} unchanged",
+                    report.inserted, report.updated, report.unchanged
+                );
+                Ok(())
+            }
+            Command::Config(ConfigCommand::Check) => match commands::check_config(&settings) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    Ok(())
+                }
+                Err(problems) => anyhow::bail!(
+                    "{} problem{} in the reference data:\n  {}",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" },
+                    problems.join("\n  ")
+                ),
+            },
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Reading the reference files named in the configuration.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use ioc_core::{Catalog, Levels, ReferenceError, ReferenceErrors, UnitTree, UnitTreeBuilder};
+
+use crate::config::{ProcedureSettings, UnitSettings};
+
+/// Reads and checks the unit tree; every problem in every file is reported.
+pub fn read_unit_tree(settings: &UnitSettings) -> Result<UnitTree, ReferenceErrors> {
+    let mut builder = UnitTreeBuilder::new(settings.levels.clone());
+    let mut errors = Vec::new();
+    for path in &settings.files {
+        if let Some(input) = open(path, &mut errors) {
+            builder.read_units(&path.display().to_string(), input);
+        }
+    }
+    for path in &settings.former_names {
+        if let Some(input) = open(path, &mut errors) {
+            builder.read_former_names(&path.display().to_string(), input);
+        }
+    }
+    for path in &settings.aliases {
+        if let Some(input) = open(path, &mut errors) {
+            builder.read_aliases(&path.display().to_string(), input);
+        }
+    }
+    match builder.build() {
+        Ok(tree) if errors.is_empty() => Ok(tree),
+        Ok(_) => Err(ReferenceErrors(errors)),
+        Err(ReferenceErrors(more)) => {
+            errors.extend(more);
+            Err(ReferenceErrors(errors))
+        }
+    }
+}
+
+/// Reads and checks the procedure catalog against the unit `levels`.
+pub fn read_catalog(levels: &Levels, settings: &ProcedureSettings) -> Result<Catalog, ReferenceErrors> {
+    let mut errors = Vec::new();
+    let inputs: Vec<(String, BufReader<File>)> = settings
+        .files
+        .iter()
+        .filter_map(|path| open(path, &mut errors).map(|input| (path.display().to_string(), input)))
+        .collect();
+    match Catalog::read(levels, inputs) {
+        Ok(catalog) if errors.is_empty() => Ok(catalog),
+        Ok(_) => Err(ReferenceErrors(errors)),
+        Err(ReferenceErrors(more)) => {
+            errors.extend(more);
+            Err(ReferenceErrors(errors))
+        }
+    }
+}
+
+fn open(path: &Path, errors: &mut Vec<ReferenceError>) -> Option<BufReader<File>> {
+    match File::open(path) {
+        Ok(file) => Some(BufReader::new(file)),
+        Err(e) => {
+            errors.push(ReferenceError::new(
+                &path.display().to_string(),
+                0,
+                None,
+                format!("cannot open: {e}"),
+            ));
+            None
+        }
+    }
+}

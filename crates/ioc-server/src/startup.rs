@@ -1,0 +1,115 @@
+//! Building and running the server: connect the store, bring the schema
+//! and reference data up to date, bind, serve.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use ioc_store::{Store, StoreOptions};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::routes;
+
+/// Shared state of the HTTP handlers.
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+}
+
+/// A bound server, ready to run.
+pub struct Application {
+    server: actix_web::dev::Server,
+    address: SocketAddr,
+}
+
+impl Application {
+    /// Connects to the database (failing fast, with the driver's reason),
+    /// applies migrations and loads reference data as configured, and binds
+    /// the listening socket.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let store = open_store(&settings).await?;
+        prepare(&settings, &store).await?;
+        let listener = TcpListener::bind(settings.server.bind)
+            .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
+        let address = listener.local_addr()?;
+        let state = web::Data::new(AppState { store });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .service(routes::health::healthz)
+                .service(routes::health::readyz)
+        })
+        .listen(listener)?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        tracing::info!(message = "Listening.", %address);
+        Ok(Application {
+            server: server.run(),
+            address,
+        })
+    }
+
+    /// The address the server listens on (with the real port when 0 was asked).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops gracefully.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects to the configured database.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = settings.database.url.clone();
+    let options = StoreOptions {
+        max_connections: settings.database.max_connections,
+        acquire_timeout: settings.database.acquire_timeout,
+        ..StoreOptions::default()
+    };
+    let store = tokio::task::spawn_blocking(move || Store::connect(&url, &options)).await??;
+    tracing::info!(message = "Connected.", database = %store.describe());
+    Ok(store)
+}
+
+/// Migrates (or checks that nothing is pending) and loads reference data,
+/// as the configuration says.
+async fn prepare(settings: &Settings, store: &Store) -> anyhow::Result<()> {
+    let migrate = settings.database.migrate_on_start;
+    let described = store.describe();
+    store
+        .run(move |conn| {
+            if migrate {
+                for name in ioc_store::migrate(conn)? {
+                    tracing::info!(message = "Migration applied.", migration = %name);
+                }
+                return Ok(Vec::new());
+            }
+            ioc_store::pending_migrations(conn)
+        })
+        .await
+        .and_then(|pending| {
+            if pending.is_empty() {
+                Ok(())
+            } else {
+                Err(ioc_store::StoreError::Migration(format!(
+                    "{described} has {} pending migration(s) ({}); run `ioc migrate` or set database.migrate_on_start",
+                    pending.len(),
+                    pending.join(", ")
+                )))
+            }
+        })?;
+    if settings.units.load_on_start {
+        let report = crate::commands::load_units(settings, store).await?;
+        tracing::info!(message = "Units loaded.", inserted = report.inserted, updated = report.updated, unchanged = report.unchanged);
+    }
+    if settings.procedures.load_on_start {
+        let report = crate::commands::load_procedures(settings, store).await?;
+        tracing::info!(message = "Procedures loaded.", inserted = report.inserted, updated = report.updated, unchanged = report.unchanged);
+    }
+    Ok(())
+}
