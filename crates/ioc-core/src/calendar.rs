@@ -79,7 +79,10 @@ mod tests {
         let cal = LocalCalendar::default();
         let day = NaiveDate::from_ymd_opt(2022, 6, 1).expect("date");
         assert_eq!(cal.start_of(day), utc("2022-05-31T17:00:00Z"));
-        assert_eq!(cal.date_of(utc("2022-05-31T16:59:59Z")), day.pred_opt().expect("date"));
+        assert_eq!(
+            cal.date_of(utc("2022-05-31T16:59:59Z")),
+            day.pred_opt().expect("date")
+        );
         assert_eq!(cal.date_of(utc("2022-05-31T17:00:00Z")), day);
     }
 

@@ -239,7 +239,11 @@ mod tests {
             ("done", 10),
         ];
         for (word, code) in words {
-            assert_eq!(Status::parse_dvcqg(word).map(Status::code), Ok(code), "{word}");
+            assert_eq!(
+                Status::parse_dvcqg(word).map(Status::code),
+                Ok(code),
+                "{word}"
+            );
         }
     }
 
@@ -255,9 +259,21 @@ mod tests {
 
     #[test]
     fn status_groups_follow_metrics_md() {
-        let finished: Vec<i16> = Status::ALL.into_iter().filter(|s| s.is_finished()).map(Status::code).collect();
-        let stopped: Vec<i16> = Status::ALL.into_iter().filter(|s| s.is_stopped()).map(Status::code).collect();
-        let unreceived: Vec<i16> = Status::ALL.into_iter().filter(|s| s.is_unreceived()).map(Status::code).collect();
+        let finished: Vec<i16> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_finished())
+            .map(Status::code)
+            .collect();
+        let stopped: Vec<i16> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_stopped())
+            .map(Status::code)
+            .collect();
+        let unreceived: Vec<i16> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_unreceived())
+            .map(Status::code)
+            .collect();
         assert_eq!(finished, [9, 10]);
         assert_eq!(stopped, [7, 8]);
         assert_eq!(unreceived, [1, 3]);

@@ -60,7 +60,10 @@ impl Dossier {
     pub fn is_pending_at(&self, t: DateTime<Utc>) -> bool {
         let received = self.received_at.is_some_and(|r| r <= t);
         let finished = self.is_finished() && self.finished_at.is_some_and(|f| f <= t);
-        let excluded = matches!(self.status, Status::Refused | Status::Withdrawn | Status::Stopped);
+        let excluded = matches!(
+            self.status,
+            Status::Refused | Status::Withdrawn | Status::Stopped
+        );
         received && !finished && !excluded
     }
 }
@@ -82,7 +85,11 @@ impl Dossier {
     /// the derived order wins.
     pub fn order_against(&self, stored: &Dossier) -> VersionOrder {
         use std::cmp::Ordering;
-        match self.updated_at.cmp(&stored.updated_at).then_with(|| self.cmp(stored)) {
+        match self
+            .updated_at
+            .cmp(&stored.updated_at)
+            .then_with(|| self.cmp(stored))
+        {
             Ordering::Greater => VersionOrder::Newer,
             Ordering::Equal => VersionOrder::Duplicate,
             Ordering::Less => VersionOrder::Stale,
@@ -128,7 +135,9 @@ mod tests {
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("instant")
+            .with_timezone(&Utc)
     }
 
     fn dossier(status: Status) -> Dossier {
@@ -174,7 +183,10 @@ mod tests {
         older.updated_at = t("2022-09-14T09:00:00+07:00");
         older.status = Status::Delivered;
         assert_eq!(newer.order_against(&stored), VersionOrder::Newer);
-        assert_eq!(stored.clone().order_against(&stored), VersionOrder::Duplicate);
+        assert_eq!(
+            stored.clone().order_against(&stored),
+            VersionOrder::Duplicate
+        );
         assert_eq!(older.order_against(&stored), VersionOrder::Stale);
         // Same time, different content: exactly one of the two wins, either way round.
         let tie = dossier(Status::Delivered);

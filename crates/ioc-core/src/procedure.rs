@@ -23,7 +23,10 @@ impl ProcedureCode {
         if raw.len() > 64 {
             return Err(format!("{raw:?} is longer than 64 characters"));
         }
-        if raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        if raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
             Ok(Self(raw.to_owned()))
         } else {
             Err(format!(
@@ -66,7 +69,9 @@ impl OnlineLevel {
             "none" => Ok(OnlineLevel::None),
             "partial" => Ok(OnlineLevel::Partial),
             "full" => Ok(OnlineLevel::Full),
-            other => Err(format!("unknown online level {other:?} (expected none, partial or full)")),
+            other => Err(format!(
+                "unknown online level {other:?} (expected none, partial or full)"
+            )),
         }
     }
 
@@ -105,7 +110,10 @@ pub const CATALOG_COLUMNS: [&str; 6] = ["code", "name", "field", "online_level",
 impl Catalog {
     /// Reads catalog CSV files, `(name, content)`, checking level names
     /// against `levels`; reports every problem at once.
-    pub fn read<R: Read>(levels: &Levels, files: Vec<(String, R)>) -> Result<Catalog, ReferenceErrors> {
+    pub fn read<R: Read>(
+        levels: &Levels,
+        files: Vec<(String, R)>,
+    ) -> Result<Catalog, ReferenceErrors> {
         let mut errors = Vec::new();
         let mut procedures: BTreeMap<ProcedureCode, (Procedure, String, u64)> = BTreeMap::new();
         for (file, input) in files {
@@ -113,37 +121,14 @@ impl Catalog {
                 let mut err = |field: &str, message: String| {
                     errors.push(ReferenceError::new(&file, line, Some(field), message));
                 };
-                let code = ProcedureCode::parse(row.get("code")).map_err(|e| err("code", format!("procedure code {e}")));
+                let code = ProcedureCode::parse(row.get("code"))
+                    .map_err(|e| err("code", format!("procedure code {e}")));
                 let name = non_empty(row.get("name"), 500).map_err(|e| err("name", e));
                 let field = non_empty(row.get("field"), 200).map_err(|e| err("field", e));
-                let online = OnlineLevel::parse(row.get("online_level")).map_err(|e| err("online_level", e));
-                let offered: Vec<String> = row
-                    .get("levels")
-                    .split(';')
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                let unknown: Vec<&str> = offered
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|l| levels.rank(l).is_none())
-                    .collect();
-                let offered = if offered.is_empty() {
-                    Err(err("levels", "names no level (separate levels with ';')".to_owned()))
-                } else if !unknown.is_empty() {
-                    Err(err(
-                        "levels",
-                        format!("unknown level {} (levels: {})", unknown.join(", "), levels.names().join(", ")),
-                    ))
-                } else {
-                    Ok(offered)
-                };
-                let fee = match row.get("fee") {
-                    "yes" | "true" | "1" => Ok(true),
-                    "no" | "false" | "0" => Ok(false),
-                    other => Err(err("fee", format!("{other:?} is not yes or no"))),
-                };
+                let online =
+                    OnlineLevel::parse(row.get("online_level")).map_err(|e| err("online_level", e));
+                let offered = parse_levels(levels, row.get("levels")).map_err(|e| err("levels", e));
+                let fee = parse_fee(row.get("fee")).map_err(|e| err("fee", e));
                 let (Ok(code), Ok(name), Ok(field), Ok(online_level), Ok(levels), Ok(fee)) =
                     (code, name, field, online, offered, fee)
                 else {
@@ -174,7 +159,10 @@ impl Catalog {
         }
         if errors.is_empty() {
             Ok(Catalog {
-                procedures: procedures.into_iter().map(|(c, (p, _, _))| (c, p)).collect(),
+                procedures: procedures
+                    .into_iter()
+                    .map(|(c, (p, _, _))| (c, p))
+                    .collect(),
             })
         } else {
             Err(ReferenceErrors(errors))
@@ -202,6 +190,40 @@ impl Catalog {
     }
 }
 
+/// The `;`-separated levels of a catalog row, each one of `levels`.
+fn parse_levels(levels: &Levels, raw: &str) -> Result<Vec<String>, String> {
+    let offered: Vec<String> = raw
+        .split(';')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let unknown: Vec<&str> = offered
+        .iter()
+        .map(String::as_str)
+        .filter(|l| levels.rank(l).is_none())
+        .collect();
+    if offered.is_empty() {
+        Err("names no level (separate levels with ';')".to_owned())
+    } else if !unknown.is_empty() {
+        Err(format!(
+            "unknown level {} (levels: {})",
+            unknown.join(", "),
+            levels.names().join(", ")
+        ))
+    } else {
+        Ok(offered)
+    }
+}
+
+fn parse_fee(raw: &str) -> Result<bool, String> {
+    match raw {
+        "yes" | "true" | "1" => Ok(true),
+        "no" | "false" | "0" => Ok(false),
+        other => Err(format!("{other:?} is not yes or no")),
+    }
+}
+
 fn non_empty(raw: &str, max: usize) -> Result<String, String> {
     if raw.is_empty() {
         Err("is empty".to_owned())
@@ -226,9 +248,12 @@ mod tests {
             # comment lines are skipped\n\
             2.000815,Chứng thực bản sao từ bản chính,Chứng thực,full,commune;district,yes\n\
             1.001193,Đăng ký khai sinh,Hộ tịch,partial,commune,no\n";
-        let catalog = Catalog::read(&levels(), vec![("p.csv".to_owned(), csv.as_bytes())]).expect("catalog");
+        let catalog =
+            Catalog::read(&levels(), vec![("p.csv".to_owned(), csv.as_bytes())]).expect("catalog");
         assert_eq!(catalog.len(), 2);
-        let p = catalog.get(&ProcedureCode::parse("2.000815").expect("code")).expect("procedure");
+        let p = catalog
+            .get(&ProcedureCode::parse("2.000815").expect("code"))
+            .expect("procedure");
         assert_eq!(p.levels, ["commune", "district"]);
         assert!(p.fee && p.online_level.is_online());
     }
@@ -241,11 +266,23 @@ mod tests {
             1.1,B,F,full,ward,maybe\n\
             2.000815,C,F,none,commune,no\n\
             1.2,,F,none,,no\n";
-        let errors = Catalog::read(&levels(), vec![("p.csv".to_owned(), csv.as_bytes())]).unwrap_err().0;
-        let found: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_deref().unwrap_or(""))).collect();
+        let errors = Catalog::read(&levels(), vec![("p.csv".to_owned(), csv.as_bytes())])
+            .unwrap_err()
+            .0;
+        let found: Vec<(u64, &str)> = errors
+            .iter()
+            .map(|e| (e.line, e.field.as_deref().unwrap_or("")))
+            .collect();
         assert_eq!(
             found,
-            [(3, "online_level"), (4, "levels"), (4, "fee"), (5, "code"), (6, "name"), (6, "levels")],
+            [
+                (3, "online_level"),
+                (4, "levels"),
+                (4, "fee"),
+                (5, "code"),
+                (6, "name"),
+                (6, "levels")
+            ],
             "{errors:#?}"
         );
     }

@@ -79,7 +79,12 @@ pub(crate) fn read_csv(
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(str::to_owned).collect(),
         Err(e) => {
-            errors.push(ReferenceError::new(file, 1, None, format!("cannot read the header: {e}")));
+            errors.push(ReferenceError::new(
+                file,
+                1,
+                None,
+                format!("cannot read the header: {e}"),
+            ));
             return Vec::new();
         }
     };
@@ -125,7 +130,9 @@ pub(crate) fn read_csv(
 
 fn csv_error_message(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("has {len} fields, the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_owned(),

@@ -25,7 +25,9 @@ impl std::str::FromStr for Granularity {
         match raw {
             "day" => Ok(Granularity::Day),
             "instant" => Ok(Granularity::Instant),
-            other => Err(format!("unknown granularity {other:?} (expected day or instant)")),
+            other => Err(format!(
+                "unknown granularity {other:?} (expected day or instant)"
+            )),
         }
     }
 }
@@ -53,7 +55,11 @@ pub struct TimelinessRules {
 
 impl TimelinessRules {
     /// Classifies a dossier finished at `finished_at` that was due at `due_at`.
-    pub fn classify(&self, finished_at: DateTime<Utc>, due_at: Option<DateTime<Utc>>) -> Timeliness {
+    pub fn classify(
+        &self,
+        finished_at: DateTime<Utc>,
+        due_at: Option<DateTime<Utc>>,
+    ) -> Timeliness {
         let Some(due_at) = due_at else {
             return Timeliness::OnTime;
         };
@@ -90,7 +96,8 @@ impl TimelinessRules {
             return false;
         };
         let tomorrow = self.calendar.date_of(now).checked_add_days(Days::new(1));
-        !self.is_overdue(now, Some(due)) && tomorrow.is_some_and(|d| self.calendar.date_of(due) <= d)
+        !self.is_overdue(now, Some(due))
+            && tomorrow.is_some_and(|d| self.calendar.date_of(due) <= d)
     }
 
     /// The first instant at which a dossier due at `due_at` counts as overdue:
@@ -112,7 +119,9 @@ mod tests {
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("test instant").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("test instant")
+            .with_timezone(&Utc)
     }
 
     const DAY: TimelinessRules = TimelinessRules {
@@ -128,17 +137,32 @@ mod tests {
     fn day_granularity_compares_local_dates() {
         let due = Some(t("2022-09-20T17:00:00+07:00"));
         // 23:59 local on the due day is on time; one minute later is late.
-        assert_eq!(DAY.classify(t("2022-09-20T23:59:00+07:00"), due), Timeliness::OnTime);
-        assert_eq!(DAY.classify(t("2022-09-21T00:00:00+07:00"), due), Timeliness::Late);
+        assert_eq!(
+            DAY.classify(t("2022-09-20T23:59:00+07:00"), due),
+            Timeliness::OnTime
+        );
+        assert_eq!(
+            DAY.classify(t("2022-09-21T00:00:00+07:00"), due),
+            Timeliness::Late
+        );
         // 23:59 local the day before is early, although it is the due day in UTC.
-        assert_eq!(DAY.classify(t("2022-09-19T23:59:00+07:00"), due), Timeliness::Early);
+        assert_eq!(
+            DAY.classify(t("2022-09-19T23:59:00+07:00"), due),
+            Timeliness::Early
+        );
         // 00:30 local on the due day is 17:30 UTC the day before: still on time.
-        assert_eq!(DAY.classify(t("2022-09-20T00:30:00+07:00"), due), Timeliness::OnTime);
+        assert_eq!(
+            DAY.classify(t("2022-09-20T00:30:00+07:00"), due),
+            Timeliness::OnTime
+        );
     }
 
     #[test]
     fn no_due_time_is_on_time_and_never_overdue() {
-        assert_eq!(DAY.classify(t("2022-09-20T10:00:00+07:00"), None), Timeliness::OnTime);
+        assert_eq!(
+            DAY.classify(t("2022-09-20T10:00:00+07:00"), None),
+            Timeliness::OnTime
+        );
         assert!(!DAY.is_overdue(t("2030-01-01T00:00:00+07:00"), None));
         assert!(!DAY.is_due_soon(t("2030-01-01T00:00:00+07:00"), None));
     }
@@ -146,9 +170,18 @@ mod tests {
     #[test]
     fn instant_granularity_is_late_after_the_due_instant() {
         let due = Some(t("2022-09-20T17:00:00+07:00"));
-        assert_eq!(INSTANT.classify(t("2022-09-20T17:00:00+07:00"), due), Timeliness::OnTime);
-        assert_eq!(INSTANT.classify(t("2022-09-20T17:00:01+07:00"), due), Timeliness::Late);
-        assert_eq!(INSTANT.classify(t("2022-09-19T09:00:00+07:00"), due), Timeliness::Early);
+        assert_eq!(
+            INSTANT.classify(t("2022-09-20T17:00:00+07:00"), due),
+            Timeliness::OnTime
+        );
+        assert_eq!(
+            INSTANT.classify(t("2022-09-20T17:00:01+07:00"), due),
+            Timeliness::Late
+        );
+        assert_eq!(
+            INSTANT.classify(t("2022-09-19T09:00:00+07:00"), due),
+            Timeliness::Early
+        );
         assert!(INSTANT.is_overdue(t("2022-09-20T17:00:01+07:00"), due));
         assert!(!INSTANT.is_overdue(t("2022-09-20T17:00:00+07:00"), due));
     }

@@ -72,7 +72,9 @@ impl Levels {
         for name in names {
             let name = name.as_ref();
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-                return Err(format!("level {name:?} must be a lower-case word (a-z and _)"));
+                return Err(format!(
+                    "level {name:?} must be a lower-case word (a-z and _)"
+                ));
             }
             if levels.iter().any(|l| l == name) {
                 return Err(format!("level {name:?} is listed twice"));
@@ -107,7 +109,11 @@ pub enum AliasSystem {
 
 impl AliasSystem {
     /// Every alias system.
-    pub const ALL: [AliasSystem; 3] = [AliasSystem::Dvcqg, AliasSystem::MaDinhDanh, AliasSystem::Local];
+    pub const ALL: [AliasSystem; 3] = [
+        AliasSystem::Dvcqg,
+        AliasSystem::MaDinhDanh,
+        AliasSystem::Local,
+    ];
 
     /// Name used in files and the store.
     pub fn as_str(self) -> &'static str {
@@ -123,7 +129,9 @@ impl AliasSystem {
         AliasSystem::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| format!("unknown alias system {raw:?} (expected dvcqg, ma_dinh_danh or local)"))
+            .ok_or_else(|| {
+                format!("unknown alias system {raw:?} (expected dvcqg, ma_dinh_danh or local)")
+            })
     }
 }
 
@@ -222,7 +230,12 @@ impl UnitTree {
     /// `code` and every unit below it.
     pub fn subtree(&self, code: &UnitCode) -> Vec<&UnitCode> {
         let mut out = Vec::new();
-        let mut stack: Vec<&UnitCode> = self.units.get_key_value(code).map(|(c, _)| c).into_iter().collect();
+        let mut stack: Vec<&UnitCode> = self
+            .units
+            .get_key_value(code)
+            .map(|(c, _)| c)
+            .into_iter()
+            .collect();
         while let Some(c) = stack.pop() {
             out.push(c);
             stack.extend(self.children(c).iter().rev());
@@ -280,9 +293,11 @@ impl UnitTreeBuilder {
     pub fn read_units(&mut self, file: &str, input: impl Read) -> &mut Self {
         for (line, row) in read_csv(file, input, &UNIT_COLUMNS, &mut self.errors) {
             let mut err = |field: &str, message: String| {
-                self.errors.push(ReferenceError::new(file, line, Some(field), message));
+                self.errors
+                    .push(ReferenceError::new(file, line, Some(field), message));
             };
-            let code = UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
+            let code =
+                UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
             let name = check_name(row.get("name")).map_err(|e| err("name", e));
             let level = row.get("level");
             let level_ok = if self.levels.rank(level).is_some() {
@@ -290,7 +305,10 @@ impl UnitTreeBuilder {
             } else {
                 err(
                     "level",
-                    format!("unknown level {level:?} (levels: {})", self.levels.names().join(", ")),
+                    format!(
+                        "unknown level {level:?} (levels: {})",
+                        self.levels.names().join(", ")
+                    ),
                 );
                 Err(())
             };
@@ -323,16 +341,20 @@ impl UnitTreeBuilder {
     pub fn read_former_names(&mut self, file: &str, input: impl Read) -> &mut Self {
         for (line, row) in read_csv(file, input, &FORMER_NAME_COLUMNS, &mut self.errors) {
             let mut err = |field: &str, message: String| {
-                self.errors.push(ReferenceError::new(file, line, Some(field), message));
+                self.errors
+                    .push(ReferenceError::new(file, line, Some(field), message));
             };
-            let code = UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
+            let code =
+                UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
             let name = check_name(row.get("name")).map_err(|e| err("name", e));
             let valid_from = match row.get("valid_from") {
                 "" => Ok(None),
                 raw => parse_date(raw).map(Some).map_err(|e| err("valid_from", e)),
             };
             let valid_to = parse_date(row.get("valid_to")).map_err(|e| err("valid_to", e));
-            if let (Ok(code), Ok(name), Ok(valid_from), Ok(valid_to)) = (code, name, valid_from, valid_to) {
+            if let (Ok(code), Ok(name), Ok(valid_from), Ok(valid_to)) =
+                (code, name, valid_from, valid_to)
+            {
                 if valid_from.is_some_and(|from| from >= valid_to) {
                     err("valid_to", format!("{valid_to} is not after valid_from"));
                     continue;
@@ -340,7 +362,14 @@ impl UnitTreeBuilder {
                 self.former_names.push(Located {
                     file: file.to_owned(),
                     line,
-                    value: (code, FormerName { name, valid_from, valid_to }),
+                    value: (
+                        code,
+                        FormerName {
+                            name,
+                            valid_from,
+                            valid_to,
+                        },
+                    ),
                 });
             }
         }
@@ -351,17 +380,13 @@ impl UnitTreeBuilder {
     pub fn read_aliases(&mut self, file: &str, input: impl Read) -> &mut Self {
         for (line, row) in read_csv(file, input, &ALIAS_COLUMNS, &mut self.errors) {
             let mut err = |field: &str, message: String| {
-                self.errors.push(ReferenceError::new(file, line, Some(field), message));
+                self.errors
+                    .push(ReferenceError::new(file, line, Some(field), message));
             };
-            let code = UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
+            let code =
+                UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
             let system = AliasSystem::parse(row.get("system")).map_err(|e| err("system", e));
-            let alias = match row.get("alias") {
-                "" => Err(err("alias", "is empty".to_owned())),
-                a if a.chars().count() > MAX_NAME_LEN => {
-                    Err(err("alias", format!("is longer than {MAX_NAME_LEN} characters")))
-                }
-                a => Ok(a.to_owned()),
-            };
+            let alias = check_name(row.get("alias")).map_err(|e| err("alias", e));
             if let (Ok(code), Ok(system), Ok(alias)) = (code, system, alias) {
                 self.aliases.push(Located {
                     file: file.to_owned(),
@@ -405,11 +430,15 @@ impl UnitTreeBuilder {
             errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             return Err(ReferenceErrors(errors));
         }
-        let units: BTreeMap<UnitCode, Unit> = by_code.into_iter().map(|(c, u)| (c, u.value)).collect();
+        let units: BTreeMap<UnitCode, Unit> =
+            by_code.into_iter().map(|(c, u)| (c, u.value)).collect();
         let mut children: HashMap<UnitCode, Vec<UnitCode>> = HashMap::new();
         for unit in units.values() {
             if let Some(parent) = &unit.parent {
-                children.entry(parent.clone()).or_default().push(unit.code.clone());
+                children
+                    .entry(parent.clone())
+                    .or_default()
+                    .push(unit.code.clone());
             }
         }
         Ok(UnitTree {
@@ -422,11 +451,17 @@ impl UnitTreeBuilder {
 }
 
 /// Parents exist, the parent graph has no cycle, and levels descend.
-fn check_structure(levels: &Levels, units: &BTreeMap<UnitCode, Located<Unit>>, errors: &mut Vec<ReferenceError>) {
+fn check_structure(
+    levels: &Levels,
+    units: &BTreeMap<UnitCode, Located<Unit>>,
+    errors: &mut Vec<ReferenceError>,
+) {
     let mut in_cycle: Vec<&UnitCode> = Vec::new();
     for located in units.values() {
         let unit = &located.value;
-        let at = |message: String| ReferenceError::new(&located.file, located.line, Some("parent_code"), message);
+        let at = |message: String| {
+            ReferenceError::new(&located.file, located.line, Some("parent_code"), message)
+        };
         let Some(parent_code) = &unit.parent else {
             if levels.rank(&unit.level) != Some(0) {
                 errors.push(ReferenceError::new(
@@ -444,14 +479,20 @@ fn check_structure(levels: &Levels, units: &BTreeMap<UnitCode, Located<Unit>>, e
             continue;
         };
         let Some(parent) = units.get(parent_code) else {
-            errors.push(at(format!("parent {parent_code} of unit {} is not defined", unit.code)));
+            errors.push(at(format!(
+                "parent {parent_code} of unit {} is not defined",
+                unit.code
+            )));
             continue;
         };
         if let Some(cycle) = cycle_through(&unit.code, units) {
             if !in_cycle.contains(&&unit.code) {
                 in_cycle.extend(units.keys().filter(|c| cycle.contains(c)));
                 let path: Vec<&str> = cycle.iter().map(UnitCode::as_str).collect();
-                errors.push(at(format!("the parent chain is a cycle: {}", path.join(" → "))));
+                errors.push(at(format!(
+                    "the parent chain is a cycle: {}",
+                    path.join(" → ")
+                )));
             }
             continue;
         }
@@ -469,7 +510,10 @@ fn check_structure(levels: &Levels, units: &BTreeMap<UnitCode, Located<Unit>>, e
 }
 
 /// The cycle `start` lies on, as a path that returns to `start`.
-fn cycle_through(start: &UnitCode, units: &BTreeMap<UnitCode, Located<Unit>>) -> Option<Vec<UnitCode>> {
+fn cycle_through(
+    start: &UnitCode,
+    units: &BTreeMap<UnitCode, Located<Unit>>,
+) -> Option<Vec<UnitCode>> {
     let mut path = vec![start.clone()];
     let mut current = start;
     while let Some(parent) = units.get(current).and_then(|u| u.value.parent.as_ref()) {
@@ -490,13 +534,24 @@ fn attach_former_names(
     former_names: Vec<Located<(UnitCode, FormerName)>>,
     errors: &mut Vec<ReferenceError>,
 ) {
-    for Located { file, line, value: (code, name) } in former_names {
+    for Located {
+        file,
+        line,
+        value: (code, name),
+    } in former_names
+    {
         let Some(unit) = units.get_mut(&code) else {
-            errors.push(ReferenceError::new(&file, line, Some("code"), format!("unit {code} is not defined")));
+            errors.push(ReferenceError::new(
+                &file,
+                line,
+                Some("code"),
+                format!("unit {code} is not defined"),
+            ));
             continue;
         };
         let overlaps = unit.value.former_names.iter().any(|other| {
-            other.valid_from.is_none_or(|f| f < name.valid_to) && name.valid_from.is_none_or(|f| f < other.valid_to)
+            other.valid_from.is_none_or(|f| f < name.valid_to)
+                && name.valid_from.is_none_or(|f| f < other.valid_to)
         });
         if overlaps {
             errors.push(ReferenceError::new(
@@ -518,9 +573,19 @@ fn attach_aliases(
     errors: &mut Vec<ReferenceError>,
 ) -> HashMap<(AliasSystem, String), UnitCode> {
     let mut index: HashMap<(AliasSystem, String), (UnitCode, String, u64)> = HashMap::new();
-    for Located { file, line, value: (code, system, alias) } in aliases {
+    for Located {
+        file,
+        line,
+        value: (code, system, alias),
+    } in aliases
+    {
         let Some(unit) = units.get_mut(&code) else {
-            errors.push(ReferenceError::new(&file, line, Some("code"), format!("unit {code} is not defined")));
+            errors.push(ReferenceError::new(
+                &file,
+                line,
+                Some("code"),
+                format!("unit {code} is not defined"),
+            ));
             continue;
         };
         if let Some((owner, first_file, first_line)) = index.get(&(system, alias.clone())) {
@@ -539,7 +604,10 @@ fn attach_aliases(
         unit.value.aliases.push((system, alias));
         unit.value.aliases.sort();
     }
-    index.into_iter().map(|(k, (code, _, _))| (k, code)).collect()
+    index
+        .into_iter()
+        .map(|(k, (code, _, _))| (k, code))
+        .collect()
 }
 
 fn check_name(raw: &str) -> Result<String, String> {
@@ -553,7 +621,8 @@ fn check_name(raw: &str) -> Result<String, String> {
 }
 
 fn parse_date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("{raw:?} is not a date YYYY-MM-DD"))
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| format!("{raw:?} is not a date YYYY-MM-DD"))
 }
 
 #[cfg(test)]
@@ -603,7 +672,9 @@ mod tests {
                 .as_bytes(),
         );
         let tree = builder.build().expect("valid tree");
-        let unit = tree.get(&UnitCode::parse("697").expect("code")).expect("unit");
+        let unit = tree
+            .get(&UnitCode::parse("697").expect("code"))
+            .expect("unit");
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
         assert_eq!(unit.name_on(day("2022-06-01")), "Huyện Chơn Thành");
         assert_eq!(unit.name_on(day("2022-09-30")), "Huyện Chơn Thành");
@@ -613,24 +684,44 @@ mod tests {
     #[test]
     fn aliases_resolve_and_must_be_unique() {
         let mut builder = UnitTreeBuilder::new(three_levels());
-        builder.read_units("units.csv", SMALL.as_bytes()).read_aliases(
-            "aliases.csv",
-            "code,system,alias\n697,dvcqg,H10.697\n25432,local,HL\n".as_bytes(),
-        );
+        builder
+            .read_units("units.csv", SMALL.as_bytes())
+            .read_aliases(
+                "aliases.csv",
+                "code,system,alias\n697,dvcqg,H10.697\n25432,local,HL\n".as_bytes(),
+            );
         let tree = builder.build().expect("valid tree");
-        assert_eq!(tree.resolve_alias(AliasSystem::Dvcqg, "H10.697").map(UnitCode::as_str), Some("697"));
+        assert_eq!(
+            tree.resolve_alias(AliasSystem::Dvcqg, "H10.697")
+                .map(UnitCode::as_str),
+            Some("697")
+        );
         assert_eq!(tree.resolve_alias(AliasSystem::Local, "H10.697"), None);
 
         let mut builder = UnitTreeBuilder::new(three_levels());
-        builder.read_units("units.csv", SMALL.as_bytes()).read_aliases(
-            "aliases.csv",
-            "code,system,alias\n697,dvcqg,H10.1\n25432,dvcqg,H10.1\n25433,post,x\n".as_bytes(),
-        );
+        builder
+            .read_units("units.csv", SMALL.as_bytes())
+            .read_aliases(
+                "aliases.csv",
+                "code,system,alias\n697,dvcqg,H10.1\n25432,dvcqg,H10.1\n25433,post,x\n".as_bytes(),
+            );
         let errors = builder.build().unwrap_err().0;
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert_eq!((errors[0].line, errors[0].field.as_deref()), (3, Some("alias")));
-        assert!(errors[0].message.contains("already given to unit 697 at aliases.csv:2"), "{}", errors[0]);
-        assert_eq!((errors[1].line, errors[1].field.as_deref()), (4, Some("system")));
+        assert_eq!(
+            (errors[0].line, errors[0].field.as_deref()),
+            (3, Some("alias"))
+        );
+        assert!(
+            errors[0]
+                .message
+                .contains("already given to unit 697 at aliases.csv:2"),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(
+            (errors[1].line, errors[1].field.as_deref()),
+            (4, Some("system"))
+        );
     }
 
     #[test]
@@ -658,7 +749,10 @@ mod tests {
             70.TP,Sở Tư pháp,department,\n\
             25436,Xã C,commune\n";
         let errors = build(input).unwrap_err().0;
-        let found: Vec<(u64, Option<&str>)> = errors.iter().map(|e| (e.line, e.field.as_deref())).collect();
+        let found: Vec<(u64, Option<&str>)> = errors
+            .iter()
+            .map(|e| (e.line, e.field.as_deref()))
+            .collect();
         assert_eq!(
             found,
             [
@@ -672,13 +766,31 @@ mod tests {
             ],
             "{errors:#?}"
         );
-        let text = |line: u64| errors.iter().find(|e| e.line == line).map(ToString::to_string).unwrap_or_default();
+        let text = |line: u64| {
+            errors
+                .iter()
+                .find(|e| e.line == line)
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        };
         assert!(text(3).contains("unknown level \"ward\""), "{}", text(3));
         assert!(text(5).contains("parent 999"), "{}", text(5));
-        assert!(text(8).contains("cycle: 25434 → 25435 → 25434"), "{}", text(8));
+        assert!(
+            text(8).contains("cycle: 25434 → 25435 → 25434"),
+            "{}",
+            text(8)
+        );
         assert!(text(10).contains("only the top level"), "{}", text(10));
-        assert!(text(11).contains("has 3 fields, the header has 4"), "{}", text(11));
-        assert!(text(3).starts_with("units.csv:3: field `level`:"), "{}", text(3));
+        assert!(
+            text(11).contains("has 3 fields, the header has 4"),
+            "{}",
+            text(11)
+        );
+        assert!(
+            text(3).starts_with("units.csv:3: field `level`:"),
+            "{}",
+            text(3)
+        );
     }
 
     #[test]
@@ -686,24 +798,40 @@ mod tests {
         let input = "code,name,level,parent_code\n70,Tỉnh,province,\n697,A,district,70\n697,B,district,70\n";
         let errors = build(input).unwrap_err().0;
         assert_eq!(errors.len(), 1);
-        assert_eq!((errors[0].line, errors[0].field.as_deref()), (4, Some("code")));
-        assert!(errors[0].message.contains("first defined at units.csv:3"), "{}", errors[0]);
+        assert_eq!(
+            (errors[0].line, errors[0].field.as_deref()),
+            (4, Some("code"))
+        );
+        assert!(
+            errors[0].message.contains("first defined at units.csv:3"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
     fn a_parent_must_be_of_a_higher_level() {
-        let input = "code,name,level,parent_code\n70,Tỉnh,province,\n1,Xã,commune,70\n2,Huyện,district,1\n";
+        let input =
+            "code,name,level,parent_code\n70,Tỉnh,province,\n1,Xã,commune,70\n2,Huyện,district,1\n";
         let errors = build(input).unwrap_err().0;
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 4);
-        assert!(errors[0].message.contains("cannot be under 1 (commune)"), "{}", errors[0]);
+        assert!(
+            errors[0].message.contains("cannot be under 1 (commune)"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
     fn missing_columns_are_named() {
         let errors = build("code,name,parent\n70,X,\n").unwrap_err().0;
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("level, parent_code"), "{}", errors[0]);
+        assert!(
+            errors[0].message.contains("level, parent_code"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]

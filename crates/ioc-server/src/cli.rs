@@ -82,7 +82,9 @@ impl Command {
         match self {
             Command::Serve => {
                 let app = Application::build(settings).await?;
-                app.run_until_stopped().await.context("the HTTP server failed")
+                app.run_until_stopped()
+                    .await
+                    .context("the HTTP server failed")
             }
             Command::Migrate => {
                 let store = open_store(&settings).await?;

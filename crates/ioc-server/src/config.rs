@@ -126,7 +126,11 @@ pub struct ConfigErrors(pub Vec<ConfigProblem>);
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(f, "{n} problem{} in the configuration", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{n} problem{} in the configuration",
+            if n == 1 { "" } else { "s" }
+        )?;
         for problem in &self.0 {
             write!(f, "\n  {problem}")?;
         }
@@ -176,7 +180,11 @@ impl Settings {
             defaulted: Vec::new(),
         };
         let settings = reader.settings(origin, &base_dir);
-        let Reader { values, mut problems, .. } = reader;
+        let Reader {
+            values,
+            mut problems,
+            ..
+        } = reader;
         for (key, (_, from)) in values {
             problems.push(ConfigProblem {
                 key,
@@ -184,7 +192,11 @@ impl Settings {
                 message: "unknown key".to_owned(),
             });
         }
-        if problems.is_empty() { Ok(settings) } else { Err(ConfigErrors(problems)) }
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigErrors(problems))
+        }
     }
 }
 
@@ -218,7 +230,11 @@ fn read_file(name: &str, text: &str, values: &mut Values, problems: &mut Vec<Con
     }
 }
 
-fn read_env(env: impl IntoIterator<Item = (String, String)>, values: &mut Values, problems: &mut Vec<ConfigProblem>) {
+fn read_env(
+    env: impl IntoIterator<Item = (String, String)>,
+    values: &mut Values,
+    problems: &mut Vec<ConfigProblem>,
+) {
     for (name, raw) in env {
         let Some(path) = name.strip_prefix(ENV_PREFIX) else {
             continue;
@@ -267,8 +283,13 @@ impl Reader {
         let calendar = self.parse("time.zone", "Asia/Ho_Chi_Minh", |s| {
             LocalCalendar::parse(s).map_err(|e| e.to_string())
         });
-        let granularity = self.parse("timeliness.granularity", "day", |s| s.parse::<Granularity>());
-        let levels = self.list("units.levels", &["province", "department", "district", "commune"]);
+        let granularity = self.parse("timeliness.granularity", "day", |s| {
+            s.parse::<Granularity>()
+        });
+        let levels = self.list(
+            "units.levels",
+            &["province", "department", "district", "commune"],
+        );
         let levels = Levels::parse(&levels).unwrap_or_else(|e| {
             self.problem("units.levels", e);
             Levels::parse(&["province"]).expect("invariant: a one-level list is valid")
@@ -278,15 +299,25 @@ impl Reader {
             &["units/binh_phuoc.csv", "units/binh_phuoc_departments.csv"],
             base_dir,
         );
-        let former_names = self.paths("units.former_names", &["units/binh_phuoc_former_names.csv"], base_dir);
+        let former_names = self.paths(
+            "units.former_names",
+            &["units/binh_phuoc_former_names.csv"],
+            base_dir,
+        );
         let aliases = self.paths("units.aliases", &["units/binh_phuoc_aliases.csv"], base_dir);
         let units_on_start = self.boolean("units.load_on_start", true);
-        let procedure_files = self.paths("procedures.files", &["procedures/sample_catalog.csv"], base_dir);
+        let procedure_files = self.paths(
+            "procedures.files",
+            &["procedures/sample_catalog.csv"],
+            base_dir,
+        );
         let procedures_on_start = self.boolean("procedures.load_on_start", true);
         let format = self.parse("log.format", "pretty", |s| match s {
             "pretty" => Ok(LogFormat::Pretty),
             "json" => Ok(LogFormat::Json),
-            other => Err(format!("unknown log format {other:?} (expected pretty or json)")),
+            other => Err(format!(
+                "unknown log format {other:?} (expected pretty or json)"
+            )),
         });
         let level = self.string("log.level", "info");
         Settings {
@@ -301,7 +332,10 @@ impl Reader {
                 acquire_timeout: Duration::from_secs(acquire_timeout.into()),
                 migrate_on_start,
             },
-            timeliness: TimelinessRules { calendar, granularity },
+            timeliness: TimelinessRules {
+                calendar,
+                granularity,
+            },
             units: UnitSettings {
                 levels,
                 files: unit_files,
@@ -356,7 +390,12 @@ impl Reader {
         }
     }
 
-    fn parse<T>(&mut self, key: &'static str, default: &str, parse: impl Fn(&str) -> Result<T, String>) -> T {
+    fn parse<T>(
+        &mut self,
+        key: &'static str,
+        default: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
         let origin = self.values.get(key).map(|(_, o)| o.clone());
         let raw = self.string(key, default);
         match parse(&raw) {
@@ -367,7 +406,8 @@ impl Reader {
                     origin: origin.unwrap_or_else(|| "built-in defaults".to_owned()),
                     message,
                 });
-                parse(default).unwrap_or_else(|e| panic!("invariant: the default of {key} is valid: {e}"))
+                parse(default)
+                    .unwrap_or_else(|e| panic!("invariant: the default of {key} is valid: {e}"))
             }
         }
     }
@@ -409,7 +449,10 @@ impl Reader {
         match self.take(key) {
             None => fallback(),
             Some((Value::Array(items), origin)) => {
-                let strings: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+                let strings: Option<Vec<String>> = items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect();
                 strings.unwrap_or_else(|| {
                     self.type_problem(key, origin, "a list of strings", &Value::Array(items));
                     fallback()
@@ -427,7 +470,11 @@ impl Reader {
             .into_iter()
             .map(|p| {
                 let path = PathBuf::from(p);
-                if path.is_absolute() { path } else { base_dir.join(path) }
+                if path.is_absolute() {
+                    path
+                } else {
+                    base_dir.join(path)
+                }
             })
             .collect()
     }
@@ -438,7 +485,11 @@ mod tests {
     use super::*;
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
-        let dir = std::env::temp_dir().join(format!("ioc-config-test-{}-{}", std::process::id(), text.len()));
+        let dir = std::env::temp_dir().join(format!(
+            "ioc-config-test-{}-{}",
+            std::process::id(),
+            text.len()
+        ));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("ioc.toml");
         std::fs::write(&path, text).expect("write config");
@@ -462,8 +513,16 @@ mod tests {
         };
         let from_file = reader.settings("base.toml".to_owned(), Path::new("config"));
         assert_eq!(reader.problems, [], "base.toml must be valid");
-        assert_eq!(reader.defaulted, Vec::<&str>::new(), "keys missing from base.toml");
-        assert!(reader.values.is_empty(), "unknown keys in base.toml: {:?}", reader.values.keys());
+        assert_eq!(
+            reader.defaulted,
+            Vec::<&str>::new(),
+            "keys missing from base.toml"
+        );
+        assert!(
+            reader.values.is_empty(),
+            "unknown keys in base.toml: {:?}",
+            reader.values.keys()
+        );
 
         let mut defaults = Reader {
             values: BTreeMap::new(),
@@ -471,11 +530,23 @@ mod tests {
             defaulted: Vec::new(),
         };
         let built_in = defaults.settings("defaults".to_owned(), Path::new("config"));
-        assert_eq!(format!("{:?}", from_file.server), format!("{:?}", built_in.server));
-        assert_eq!(format!("{:?}", from_file.database), format!("{:?}", built_in.database));
+        assert_eq!(
+            format!("{:?}", from_file.server),
+            format!("{:?}", built_in.server)
+        );
+        assert_eq!(
+            format!("{:?}", from_file.database),
+            format!("{:?}", built_in.database)
+        );
         assert_eq!(from_file.timeliness, built_in.timeliness);
-        assert_eq!(format!("{:?}", from_file.units), format!("{:?}", built_in.units));
-        assert_eq!(format!("{:?}", from_file.procedures), format!("{:?}", built_in.procedures));
+        assert_eq!(
+            format!("{:?}", from_file.units),
+            format!("{:?}", built_in.units)
+        );
+        assert_eq!(
+            format!("{:?}", from_file.procedures),
+            format!("{:?}", built_in.procedures)
+        );
         assert_eq!(from_file.log, built_in.log);
     }
 
@@ -493,7 +564,10 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(settings.server.bind.port(), 0);
-        assert_eq!(settings.database.url, DatabaseUrl::Postgres("postgres://ioc@db/ioc".to_owned()));
+        assert_eq!(
+            settings.database.url,
+            DatabaseUrl::Postgres("postgres://ioc@db/ioc".to_owned())
+        );
         assert_eq!(settings.database.max_connections, 3);
         assert_eq!(settings.units.levels.names(), ["province", "commune"]);
     }
@@ -509,15 +583,35 @@ mod tests {
         let keys: Vec<&str> = errors.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(
             keys,
-            ["nope", "server.bind", "server.workers", "database.url", "time.zone", "log.format", "sever.port"],
+            [
+                "nope",
+                "server.bind",
+                "server.workers",
+                "database.url",
+                "time.zone",
+                "log.format",
+                "sever.port"
+            ],
             "{errors:#?}"
         );
         let text = ConfigErrors(errors).to_string();
-        assert!(text.starts_with("7 problems in the configuration"), "{text}");
-        assert!(text.contains("log.format (from IOC__LOG__FORMAT): unknown log format \"xml\""), "{text}");
+        assert!(
+            text.starts_with("7 problems in the configuration"),
+            "{text}"
+        );
+        assert!(
+            text.contains("log.format (from IOC__LOG__FORMAT): unknown log format \"xml\""),
+            "{text}"
+        );
         assert!(text.contains("server.workers (from "), "{text}");
-        assert!(text.contains("expected a whole number, found string \"four\""), "{text}");
-        assert!(text.contains("sever.port (from ") && text.contains("unknown key"), "{text}");
+        assert!(
+            text.contains("expected a whole number, found string \"four\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("sever.port (from ") && text.contains("unknown key"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -530,7 +624,9 @@ mod tests {
 
     #[test]
     fn an_explicit_missing_file_is_an_error() {
-        let errors = Settings::load_from(Some(Path::new("/nonexistent/ioc.toml")), []).unwrap_err().0;
+        let errors = Settings::load_from(Some(Path::new("/nonexistent/ioc.toml")), [])
+            .unwrap_err()
+            .0;
         assert_eq!(errors[0].key, "--config");
     }
 
@@ -539,9 +635,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ioc-config-paths-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("ioc.toml");
-        std::fs::write(&path, "[procedures]\nfiles = [\"p.csv\", \"/abs/q.csv\"]\n").expect("write");
+        std::fs::write(&path, "[procedures]\nfiles = [\"p.csv\", \"/abs/q.csv\"]\n")
+            .expect("write");
         let settings = Settings::load_from(Some(&path), []).expect("valid");
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(settings.procedures.files, [dir.join("p.csv"), PathBuf::from("/abs/q.csv")]);
+        assert_eq!(
+            settings.procedures.files,
+            [dir.join("p.csv"), PathBuf::from("/abs/q.csv")]
+        );
     }
 }

@@ -38,7 +38,10 @@ pub fn read_unit_tree(settings: &UnitSettings) -> Result<UnitTree, ReferenceErro
 }
 
 /// Reads and checks the procedure catalog against the unit `levels`.
-pub fn read_catalog(levels: &Levels, settings: &ProcedureSettings) -> Result<Catalog, ReferenceErrors> {
+pub fn read_catalog(
+    levels: &Levels,
+    settings: &ProcedureSettings,
+) -> Result<Catalog, ReferenceErrors> {
     let mut errors = Vec::new();
     let inputs: Vec<(String, BufReader<File>)> = settings
         .files

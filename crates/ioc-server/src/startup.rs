@@ -105,11 +105,21 @@ async fn prepare(settings: &Settings, store: &Store) -> anyhow::Result<()> {
         })?;
     if settings.units.load_on_start {
         let report = crate::commands::load_units(settings, store).await?;
-        tracing::info!(message = "Units loaded.", inserted = report.inserted, updated = report.updated, unchanged = report.unchanged);
+        tracing::info!(
+            message = "Units loaded.",
+            inserted = report.inserted,
+            updated = report.updated,
+            unchanged = report.unchanged
+        );
     }
     if settings.procedures.load_on_start {
         let report = crate::commands::load_procedures(settings, store).await?;
-        tracing::info!(message = "Procedures loaded.", inserted = report.inserted, updated = report.updated, unchanged = report.unchanged);
+        tracing::info!(
+            message = "Procedures loaded.",
+            inserted = report.inserted,
+            updated = report.updated,
+            unchanged = report.unchanged
+        );
     }
     Ok(())
 }

@@ -8,7 +8,8 @@ use crate::config::{LogFormat, LogSettings};
 /// Installs the global subscriber; `RUST_LOG` overrides the configured
 /// level. Does nothing if one is already installed (as in tests).
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

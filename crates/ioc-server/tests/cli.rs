@@ -72,26 +72,46 @@ fn migrate_and_load_twice(db: &TestDb) {
     let url = db.url_string();
     let migrated = ioc(&config, &url, &["migrate"]);
     assert!(migrated.status.success(), "{}", stderr(&migrated));
-    assert!(stdout(&migrated).contains("applied"), "{}", stdout(&migrated));
+    assert!(
+        stdout(&migrated).contains("applied"),
+        "{}",
+        stdout(&migrated)
+    );
 
     let first = ioc(&config, &url, &["units", "load"]);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert_eq!(stdout(&first).trim(), "units: 143 inserted, 0 updated, 0 unchanged");
+    assert_eq!(
+        stdout(&first).trim(),
+        "units: 143 inserted, 0 updated, 0 unchanged"
+    );
     let procedures = ioc(&config, &url, &["procedures", "load"]);
     assert!(procedures.status.success(), "{}", stderr(&procedures));
-    assert_eq!(stdout(&procedures).trim(), "procedures: 41 inserted, 0 updated, 0 unchanged");
+    assert_eq!(
+        stdout(&procedures).trim(),
+        "procedures: 41 inserted, 0 updated, 0 unchanged"
+    );
 
     let store = Store::connect(db.url(), &StoreOptions::default()).expect("store");
     let mut conn = store.get().expect("connection");
     let before = reference::all_units(&mut conn).expect("units");
 
     let again = ioc(&config, &url, &["migrate"]);
-    assert!(stdout(&again).contains("no pending migrations"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("no pending migrations"),
+        "{}",
+        stdout(&again)
+    );
     let second = ioc(&config, &url, &["units", "load"]);
     assert!(second.status.success(), "{}", stderr(&second));
-    assert_eq!(stdout(&second).trim(), "units: 0 inserted, 0 updated, 143 unchanged");
+    assert_eq!(
+        stdout(&second).trim(),
+        "units: 0 inserted, 0 updated, 143 unchanged"
+    );
     let procedures = ioc(&config, &url, &["procedures", "load"]);
-    assert_eq!(stdout(&procedures).trim(), "procedures: 0 inserted, 0 updated, 41 unchanged");
+    assert_eq!(
+        stdout(&procedures).trim(),
+        "procedures: 0 inserted, 0 updated, 41 unchanged"
+    );
 
     let after = reference::all_units(&mut conn).expect("units");
     assert_eq!(after, before, "a second load changes nothing");
@@ -132,8 +152,14 @@ fn config_check_names_every_mistake_and_fails() {
     assert!(!output.status.success());
     let err = stderr(&output);
     assert!(err.contains("2 problems in the configuration"), "{err}");
-    assert!(err.contains("server.bind") && err.contains("\"not an address\""), "{err}");
-    assert!(err.contains("time.zone") && err.contains("unknown time zone \"Asia/Hanoi\""), "{err}");
+    assert!(
+        err.contains("server.bind") && err.contains("\"not an address\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("time.zone") && err.contains("unknown time zone \"Asia/Hanoi\""),
+        "{err}"
+    );
 
     // With the configuration fixed, the reference files are checked too.
     let config = scratch.write(
@@ -145,12 +171,27 @@ fn config_check_names_every_mistake_and_fails() {
     let err = stderr(&output);
     assert!(err.contains("2 problems in the reference data"), "{err}");
     assert!(err.contains("missing.csv: cannot open"), "{err}");
-    assert!(err.contains("units.csv:3: field `level`: unknown level \"ward\""), "{err}");
+    assert!(
+        err.contains("units.csv:3: field `level`: unknown level \"ward\""),
+        "{err}"
+    );
 
-    let ok = ioc(&repo_config(), "sqlite://unused.sqlite3", &["config", "check"]);
+    let ok = ioc(
+        &repo_config(),
+        "sqlite://unused.sqlite3",
+        &["config", "check"],
+    );
     assert!(ok.status.success(), "{}", stderr(&ok));
-    assert!(stdout(&ok).contains("143 units, 41 procedures"), "{}", stdout(&ok));
-    assert_eq!(scratch.entries(), ["ioc.toml", "units.csv"], "config check writes nothing");
+    assert!(
+        stdout(&ok).contains("143 units, 41 procedures"),
+        "{}",
+        stdout(&ok)
+    );
+    assert_eq!(
+        scratch.entries(),
+        ["ioc.toml", "units.csv"],
+        "config check writes nothing"
+    );
 }
 
 #[test]
@@ -167,7 +208,10 @@ fn units_load_reports_bad_rows_with_file_line_and_field() {
          25216,Phường A,commune,25217\n\
          25217,Phường B,commune,25216\n",
     );
-    scratch.write("names.csv", "code,name,valid_from,valid_to\n690,Huyện Bình Long,2009-01-01,2008-01-01\n");
+    scratch.write(
+        "names.csv",
+        "code,name,valid_from,valid_to\n690,Huyện Bình Long,2009-01-01,2008-01-01\n",
+    );
     let config = scratch.write(
         "ioc.toml",
         "[units]\nfiles = [\"units.csv\"]\nformer_names = [\"names.csv\"]\naliases = []\n",
@@ -183,23 +227,38 @@ fn units_load_reports_bad_rows_with_file_line_and_field() {
         format!("{file}:3: has 5 fields, the header has 4"),
         format!("{file}:4: field `level`: unknown level \"borough\""),
         format!("{file}:6: field `code`: duplicate unit code 690 (first defined at {file}:5)"),
-        format!("{file}:7: field `parent_code`: the parent chain is a cycle: 25216 → 25217 → 25216"),
+        format!(
+            "{file}:7: field `parent_code`: the parent chain is a cycle: 25216 → 25217 → 25216"
+        ),
         "names.csv:2: field `valid_to`: 2008-01-01 is not after valid_from".to_owned(),
     ] {
         assert!(err.contains(&expected), "missing {expected:?} in:\n{err}");
     }
     let store = Store::connect(db.url(), &StoreOptions::default()).expect("store");
     let mut conn = store.get().expect("connection");
-    assert_eq!(reference::all_units(&mut conn).expect("units"), [], "nothing is loaded from bad files");
+    assert_eq!(
+        reference::all_units(&mut conn).expect("units"),
+        [],
+        "nothing is loaded from bad files"
+    );
 }
 
 #[test]
 fn serve_fails_fast_on_an_unreachable_database_and_creates_nothing() {
     let scratch = Scratch::new("unreachable");
     for (url, expected) in [
-        ("postgres://postgres@127.0.0.1:1/ioc", "cannot connect to PostgreSQL database postgres://postgres@127.0.0.1:1/ioc: connection to server at \"127.0.0.1\", port 1 failed: Connection refused"),
-        ("host=127.0.0.1 port=1 dbname=ioc", "database.url (from IOC__DATABASE__URL): invalid database URL"),
-        ("postgres://ioc:s3cret@127.0.0.1:1/ioc", "postgres://ioc:***@127.0.0.1:1/ioc"),
+        (
+            "postgres://postgres@127.0.0.1:1/ioc",
+            "cannot connect to PostgreSQL database postgres://postgres@127.0.0.1:1/ioc: connection to server at \"127.0.0.1\", port 1 failed: Connection refused",
+        ),
+        (
+            "host=127.0.0.1 port=1 dbname=ioc",
+            "database.url (from IOC__DATABASE__URL): invalid database URL",
+        ),
+        (
+            "postgres://ioc:s3cret@127.0.0.1:1/ioc",
+            "postgres://ioc:***@127.0.0.1:1/ioc",
+        ),
     ] {
         let output = Command::new(IOC)
             .current_dir(&scratch.0)
@@ -214,7 +273,11 @@ fn serve_fails_fast_on_an_unreachable_database_and_creates_nothing() {
         assert!(err.contains(expected), "{url}: {err}");
         assert!(!err.contains("s3cret"), "{err}");
     }
-    assert_eq!(scratch.entries(), Vec::<String>::new(), "no stray SQLite file");
+    assert_eq!(
+        scratch.entries(),
+        Vec::<String>::new(),
+        "no stray SQLite file"
+    );
 }
 
 struct Server(Child);
@@ -262,7 +325,10 @@ fn serve_takes_database_and_bind_from_the_environment() {
         assert!(Instant::now() < deadline, "ioc serve did not start");
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(ready.starts_with("HTTP/1.0 200") || ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(
+        ready.starts_with("HTTP/1.0 200") || ready.starts_with("HTTP/1.1 200"),
+        "{ready}"
+    );
     assert!(ready.contains(r#""status":"ready""#), "{ready}");
     let health = get(port, "/healthz").expect("healthz");
     assert!(health.contains(r#""status":"ok""#), "{health}");

@@ -51,7 +51,10 @@ impl DatabaseUrl {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(raw.to_owned()));
         }
-        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             return match path {
                 "" => Err(invalid("no file path after sqlite://")),
                 ":memory:" => Ok(DatabaseUrl::SqliteMemory),
@@ -149,12 +152,20 @@ mod tests {
         assert_eq!(pg.backend(), Backend::Postgres);
         let lite = DatabaseUrl::parse("sqlite://data/ioc.sqlite3").expect("url");
         assert_eq!(lite, DatabaseUrl::Sqlite(PathBuf::from("data/ioc.sqlite3")));
-        assert_eq!(DatabaseUrl::parse("sqlite://:memory:").expect("url"), DatabaseUrl::SqliteMemory);
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://:memory:").expect("url"),
+            DatabaseUrl::SqliteMemory
+        );
     }
 
     #[test]
     fn unknown_schemes_and_conninfo_strings_are_refused() {
-        for raw in ["host=127.0.0.1 port=1 dbname=x", "mysql://root@localhost/x", "data/ioc.sqlite3", "sqlite://"] {
+        for raw in [
+            "host=127.0.0.1 port=1 dbname=x",
+            "mysql://root@localhost/x",
+            "data/ioc.sqlite3",
+            "sqlite://",
+        ] {
             let err = DatabaseUrl::parse(raw).unwrap_err();
             assert!(matches!(err, StoreError::InvalidUrl { .. }), "{raw}: {err}");
         }
@@ -162,11 +173,14 @@ mod tests {
 
     #[test]
     fn passwords_never_show() {
-        let url = DatabaseUrl::parse("postgres://ioc:s3cret@db:5432/ioc?sslmode=require").expect("url");
+        let url =
+            DatabaseUrl::parse("postgres://ioc:s3cret@db:5432/ioc?sslmode=require").expect("url");
         let shown = url.to_string();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("ioc:***@db:5432/ioc"), "{shown}");
-        let err = DatabaseUrl::parse("mysql://root:pw@h/x").unwrap_err().to_string();
+        let err = DatabaseUrl::parse("mysql://root:pw@h/x")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("pw@"), "{err}");
     }
 }

@@ -25,18 +25,19 @@ pub struct Change {
 
 /// Up to `limit` changes with a sequence number above `after`, in order.
 pub fn after(conn: &mut AnyConnection, after: i64, limit: i64) -> Result<Vec<Change>, StoreError> {
-    let rows: Vec<(i64, i64, Option<String>, String, chrono::NaiveDateTime)> = dossier_changes::table
-        .filter(dossier_changes::seq.gt(after))
-        .order(dossier_changes::seq)
-        .limit(limit)
-        .select((
-            dossier_changes::seq,
-            dossier_changes::dossier_id,
-            dossier_changes::old_state,
-            dossier_changes::new_state,
-            dossier_changes::recorded_at,
-        ))
-        .load(conn)?;
+    let rows: Vec<(i64, i64, Option<String>, String, chrono::NaiveDateTime)> =
+        dossier_changes::table
+            .filter(dossier_changes::seq.gt(after))
+            .order(dossier_changes::seq)
+            .limit(limit)
+            .select((
+                dossier_changes::seq,
+                dossier_changes::dossier_id,
+                dossier_changes::old_state,
+                dossier_changes::new_state,
+                dossier_changes::recorded_at,
+            ))
+            .load(conn)?;
     rows.into_iter()
         .map(|(seq, dossier_id, old, new, recorded_at)| {
             Ok(Change {

@@ -70,9 +70,12 @@ impl DossierRow {
     }
 
     fn into_state(self) -> Result<DossierState, StoreError> {
-        let corrupt = |what: String| StoreError::Corrupt(format!("dossier {}/{}: {what}", self.source, self.code));
+        let corrupt = |what: String| {
+            StoreError::Corrupt(format!("dossier {}/{}: {what}", self.source, self.code))
+        };
         let channel = self.channel.parse().map_err(|e| corrupt(format!("{e}")))?;
-        let status = Status::from_code(i64::from(self.status)).map_err(|e| corrupt(format!("{e}")))?;
+        let status =
+            Status::from_code(i64::from(self.status)).map_err(|e| corrupt(format!("{e}")))?;
         Ok(DossierState {
             dossier: Dossier {
                 code: self.code.clone(),
@@ -143,7 +146,9 @@ pub fn apply(
             let row = DossierRow::from_state(&new);
             let dossier_id = match id {
                 Some(id) => {
-                    diesel::update(dossiers::table.find(id)).set(&row).execute(conn)?;
+                    diesel::update(dossiers::table.find(id))
+                        .set(&row)
+                        .execute(conn)?;
                     id
                 }
                 None => diesel::insert_into(dossiers::table)
@@ -159,14 +164,22 @@ pub fn apply(
                     recorded_at: to_db(recorded_at),
                 })
                 .execute(conn)?;
-            outcomes.push(if id.is_some() { Outcome::Updated } else { Outcome::Inserted });
+            outcomes.push(if id.is_some() {
+                Outcome::Updated
+            } else {
+                Outcome::Inserted
+            });
         }
         Ok(outcomes)
     })
 }
 
 /// The stored state of dossier `code` from `source`.
-pub fn find(conn: &mut AnyConnection, source: &str, code: &str) -> Result<Option<DossierState>, StoreError> {
+pub fn find(
+    conn: &mut AnyConnection,
+    source: &str,
+    code: &str,
+) -> Result<Option<DossierState>, StoreError> {
     dossiers::table
         .filter(dossiers::source.eq(source))
         .filter(dossiers::code.eq(code))

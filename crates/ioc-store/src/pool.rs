@@ -54,7 +54,10 @@ impl Store {
             .connection_timeout(options.acquire_timeout)
             .build_unchecked(manager);
         drop(first);
-        Ok(Store { pool, url: url.clone() })
+        Ok(Store {
+            pool,
+            url: url.clone(),
+        })
     }
 
     /// The backend in use.

@@ -60,7 +60,11 @@ struct AliasRow {
 /// (parents first), changed ones updated, with their former names and
 /// aliases. Units in the store but not in `tree` are kept, since dossiers
 /// may refer to them.
-pub fn load_units(conn: &mut AnyConnection, tree: &UnitTree, now: DateTime<Utc>) -> Result<LoadReport, StoreError> {
+pub fn load_units(
+    conn: &mut AnyConnection,
+    tree: &UnitTree,
+    now: DateTime<Utc>,
+) -> Result<LoadReport, StoreError> {
     conn.transaction(|conn| {
         let mut report = LoadReport::default();
         for unit in tree.top_down() {
@@ -110,11 +114,14 @@ pub fn load_units(conn: &mut AnyConnection, tree: &UnitTree, now: DateTime<Utc>)
                 .collect();
 
             let same_row = stored.as_ref().is_some_and(|s| {
-                (&s.name, &s.level, &s.parent_code) == (&wanted.name, &wanted.level, &wanted.parent_code)
+                (&s.name, &s.level, &s.parent_code)
+                    == (&wanted.name, &wanted.level, &wanted.parent_code)
             });
             match stored {
                 None => {
-                    diesel::insert_into(units::table).values(&wanted).execute(conn)?;
+                    diesel::insert_into(units::table)
+                        .values(&wanted)
+                        .execute(conn)?;
                     report.inserted += 1;
                 }
                 Some(_) if same_row && names == stored_names && aliases == stored_aliases => {
@@ -134,16 +141,23 @@ pub fn load_units(conn: &mut AnyConnection, tree: &UnitTree, now: DateTime<Utc>)
                 }
             }
             if names != stored_names {
-                diesel::delete(unit_names::table.filter(unit_names::unit_code.eq(&wanted.code))).execute(conn)?;
+                diesel::delete(unit_names::table.filter(unit_names::unit_code.eq(&wanted.code)))
+                    .execute(conn)?;
                 for row in &names {
-                    diesel::insert_into(unit_names::table).values(row).execute(conn)?;
+                    diesel::insert_into(unit_names::table)
+                        .values(row)
+                        .execute(conn)?;
                 }
             }
             if aliases != stored_aliases {
-                diesel::delete(unit_aliases::table.filter(unit_aliases::unit_code.eq(&wanted.code)))
-                    .execute(conn)?;
+                diesel::delete(
+                    unit_aliases::table.filter(unit_aliases::unit_code.eq(&wanted.code)),
+                )
+                .execute(conn)?;
                 for row in &aliases {
-                    diesel::insert_into(unit_aliases::table).values(row).execute(conn)?;
+                    diesel::insert_into(unit_aliases::table)
+                        .values(row)
+                        .execute(conn)?;
                 }
             }
         }
@@ -205,12 +219,20 @@ pub fn load_procedures(
                 .optional()?;
             match stored {
                 None => {
-                    diesel::insert_into(procedures::table).values(&wanted).execute(conn)?;
+                    diesel::insert_into(procedures::table)
+                        .values(&wanted)
+                        .execute(conn)?;
                     report.inserted += 1;
                 }
                 Some(s)
                     if (&s.name, &s.field, &s.online_level, &s.levels, s.fee)
-                        == (&wanted.name, &wanted.field, &wanted.online_level, &wanted.levels, wanted.fee) =>
+                        == (
+                            &wanted.name,
+                            &wanted.field,
+                            &wanted.online_level,
+                            &wanted.levels,
+                            wanted.fee,
+                        ) =>
                 {
                     report.unchanged += 1;
                 }

@@ -172,4 +172,10 @@ diesel::table! {
 diesel::joinable!(unit_names -> units (unit_code));
 diesel::joinable!(unit_aliases -> units (unit_code));
 diesel::joinable!(dossier_changes -> dossiers (dossier_id));
-diesel::allow_tables_to_appear_in_same_query!(units, unit_names, unit_aliases, dossiers, dossier_changes);
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    unit_names,
+    unit_aliases,
+    dossiers,
+    dossier_changes
+);

@@ -103,7 +103,8 @@ impl TestDb {
 
     /// A store on this database, with migrations applied.
     pub fn migrated_store(&self) -> Store {
-        let store = Store::connect(&self.url, &StoreOptions::default()).expect("connect to the test database");
+        let store = Store::connect(&self.url, &StoreOptions::default())
+            .expect("connect to the test database");
         let mut conn = store.get().expect("a test connection");
         crate::migrate(&mut conn).expect("migrations");
         drop(conn);
@@ -123,7 +124,8 @@ impl Drop for TestDb {
             }
             Cleanup::Database { admin_url, name } => {
                 if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }
@@ -132,7 +134,9 @@ impl Drop for TestDb {
 
 /// `url` pointing at database `name` instead of its own.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let host_part = base[scheme_end..].split('/').next().unwrap_or("");
     let mut out = format!("{}{}/{}", &base[..scheme_end], host_part, name);
@@ -177,7 +181,8 @@ fn start_throwaway_cluster() -> Result<String, String> {
     let root = std::env::temp_dir().join("ioc-test-pg");
     std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
     let lock = std::fs::File::create(root.join("lock")).map_err(|e| format!("lock file: {e}"))?;
-    lock.lock().map_err(|e| format!("cannot lock {}: {e}", root.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", root.display()))?;
     let data = root.join("data");
     let port_file = root.join("port");
     if let Ok(port) = std::fs::read_to_string(&port_file) {
@@ -188,23 +193,30 @@ fn start_throwaway_cluster() -> Result<String, String> {
     }
     let as_root = std::env::var("USER").is_ok_and(|u| u == "root") || is_root();
     if !data.join("PG_VERSION").exists() {
-        std::fs::create_dir_all(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+        std::fs::create_dir_all(&data)
+            .map_err(|e| format!("cannot create {}: {e}", data.display()))?;
         if as_root {
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&root))?;
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&root))?;
         }
         run(as_postgres(as_root, &bin.join("initdb"))
             .args(["-A", "trust", "-U", "postgres", "-N", "-D"])
             .arg(&data))?;
     }
     let port = free_port()?;
-    let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", data.display());
+    let options = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+        data.display()
+    );
     run(as_postgres(as_root, &bin.join("pg_ctl"))
         .arg("-D")
         .arg(&data)
         .arg("-l")
         .arg(data.join("log"))
         .args(["-o", &options, "-w", "start"]))?;
-    std::fs::write(&port_file, port.to_string()).map_err(|e| format!("cannot write {}: {e}", port_file.display()))?;
+    std::fs::write(&port_file, port.to_string())
+        .map_err(|e| format!("cannot write {}: {e}", port_file.display()))?;
     Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
 }
 
@@ -216,7 +228,9 @@ fn postgres_bin_dir() -> Result<PathBuf, String> {
         .filter(|p| p.join("initdb").exists())
         .collect();
     versions.sort();
-    versions.pop().ok_or_else(|| "no initdb under /usr/lib/postgresql/*/bin".to_owned())
+    versions
+        .pop()
+        .ok_or_else(|| "no initdb under /usr/lib/postgresql/*/bin".to_owned())
 }
 
 fn is_root() -> bool {
@@ -249,8 +263,12 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 }
 
 fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
 }
 
 /// Runs a test body against both backends: `both_backends!(name, |store| …)`

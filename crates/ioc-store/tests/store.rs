@@ -11,7 +11,9 @@ use ioc_store::reference::{self, LoadReport};
 use ioc_store::{both_backends, changes, pending_migrations};
 
 fn config(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../config")
+        .join(file)
 }
 
 fn levels() -> Levels {
@@ -23,19 +25,31 @@ fn binh_phuoc() -> UnitTree {
     let open = |f: &str| File::open(config(f)).expect("reference file");
     builder
         .read_units("binh_phuoc.csv", open("units/binh_phuoc.csv"))
-        .read_units("binh_phuoc_departments.csv", open("units/binh_phuoc_departments.csv"))
-        .read_former_names("binh_phuoc_former_names.csv", open("units/binh_phuoc_former_names.csv"))
-        .read_aliases("aliases.csv", "code,system,alias\n697,dvcqg,H10.697\n".as_bytes());
+        .read_units(
+            "binh_phuoc_departments.csv",
+            open("units/binh_phuoc_departments.csv"),
+        )
+        .read_former_names(
+            "binh_phuoc_former_names.csv",
+            open("units/binh_phuoc_former_names.csv"),
+        )
+        .read_aliases(
+            "aliases.csv",
+            "code,system,alias\n697,dvcqg,H10.697\n".as_bytes(),
+        );
     builder.build().expect("the shipped tree is valid")
 }
 
 fn catalog() -> Catalog {
     let file = File::open(config("procedures/sample_catalog.csv")).expect("catalog file");
-    Catalog::read(&levels(), vec![("sample_catalog.csv".to_owned(), file)]).expect("the shipped catalog is valid")
+    Catalog::read(&levels(), vec![("sample_catalog.csv".to_owned(), file)])
+        .expect("the shipped catalog is valid")
 }
 
 fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(s)
+        .expect("instant")
+        .with_timezone(&Utc)
 }
 
 fn version(code: &str, status: Status, updated_at: &str) -> Dossier {
@@ -57,23 +71,57 @@ fn version(code: &str, status: Status, updated_at: &str) -> Dossier {
 
 both_backends!(migrations_leave_nothing_pending, |store| {
     let mut conn = store.get().expect("connection");
-    assert_eq!(pending_migrations(&mut conn).expect("pending"), Vec::<String>::new());
-    assert_eq!(ioc_store::migrate(&mut conn).expect("second run"), Vec::<String>::new());
+    assert_eq!(
+        pending_migrations(&mut conn).expect("pending"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ioc_store::migrate(&mut conn).expect("second run"),
+        Vec::<String>::new()
+    );
 });
 
 both_backends!(units_load_once_and_only_once, |store| {
     let tree = binh_phuoc();
     let mut conn = store.get().expect("connection");
-    let first = reference::load_units(&mut conn, &tree, t("2026-01-01T00:00:00Z")).expect("first load");
-    assert_eq!(first, LoadReport { inserted: 143, updated: 0, unchanged: 0 });
+    let first =
+        reference::load_units(&mut conn, &tree, t("2026-01-01T00:00:00Z")).expect("first load");
+    assert_eq!(
+        first,
+        LoadReport {
+            inserted: 143,
+            updated: 0,
+            unchanged: 0
+        }
+    );
     let rows = reference::all_units(&mut conn).expect("units");
     assert_eq!(rows.len(), 143);
     let by_level = |level: &str| rows.iter().filter(|u| u.level == level).count();
-    assert_eq!((by_level("province"), by_level("department"), by_level("district"), by_level("commune")), (1, 20, 11, 111));
+    assert_eq!(
+        (
+            by_level("province"),
+            by_level("department"),
+            by_level("district"),
+            by_level("commune")
+        ),
+        (1, 20, 11, 111)
+    );
 
-    let second = reference::load_units(&mut conn, &tree, t("2026-02-01T00:00:00Z")).expect("second load");
-    assert_eq!(second, LoadReport { inserted: 0, updated: 0, unchanged: 143 });
-    assert_eq!(reference::all_units(&mut conn).expect("units"), rows, "a second load must change no row");
+    let second =
+        reference::load_units(&mut conn, &tree, t("2026-02-01T00:00:00Z")).expect("second load");
+    assert_eq!(
+        second,
+        LoadReport {
+            inserted: 0,
+            updated: 0,
+            unchanged: 143
+        }
+    );
+    assert_eq!(
+        reference::all_units(&mut conn).expect("units"),
+        rows,
+        "a second load must change no row"
+    );
 });
 
 both_backends!(a_renamed_unit_is_updated_in_place, |store| {
@@ -86,8 +134,17 @@ both_backends!(a_renamed_unit_is_updated_in_place, |store| {
         "code,name,level,parent_code\n70,Tỉnh Bình Phước,province,\n697,Thành phố Chơn Thành,district,70\n".as_bytes(),
     );
     let renamed = builder.build().expect("tree");
-    let report = reference::load_units(&mut conn, &renamed, t("2026-03-01T00:00:00Z")).expect("reload");
-    assert_eq!(report, LoadReport { inserted: 0, updated: 1, unchanged: 1 }, "only 697 changed");
+    let report =
+        reference::load_units(&mut conn, &renamed, t("2026-03-01T00:00:00Z")).expect("reload");
+    assert_eq!(
+        report,
+        LoadReport {
+            inserted: 0,
+            updated: 1,
+            unchanged: 1
+        },
+        "only 697 changed"
+    );
     let rows = reference::all_units(&mut conn).expect("units");
     let chon_thanh = rows.iter().find(|u| u.code == "697").expect("697");
     assert_eq!(chon_thanh.name, "Thành phố Chơn Thành");
@@ -99,59 +156,114 @@ both_backends!(procedures_load_once_and_only_once, |store| {
     let catalog = catalog();
     let n = catalog.len();
     assert!(n >= 40);
-    let first = reference::load_procedures(&mut conn, &catalog, t("2026-01-01T00:00:00Z")).expect("load");
-    assert_eq!(first, LoadReport { inserted: n, updated: 0, unchanged: 0 });
-    let rows = reference::all_procedures(&mut conn).expect("procedures");
-    let second = reference::load_procedures(&mut conn, &catalog, t("2026-02-01T00:00:00Z")).expect("reload");
-    assert_eq!(second, LoadReport { inserted: 0, updated: 0, unchanged: n });
-    assert_eq!(reference::all_procedures(&mut conn).expect("procedures"), rows);
-});
-
-both_backends!(dossiers_are_guarded_by_version_and_logged_in_order, |store| {
-    let mut conn = store.get().expect("connection");
-    let received = version("H-1", Status::Processing, "2022-09-15T09:12:00+07:00");
-    let finished = version("H-1", Status::Delivered, "2022-09-19T15:30:00+07:00");
-    let other = version("H-2", Status::Received, "2022-09-16T08:00:00+07:00");
-    let at = t("2026-01-01T00:00:00Z");
-
-    let outcomes = dossiers::apply(&mut conn, "one-stop", &[received.clone(), other.clone()], at).expect("apply");
-    assert_eq!(outcomes, [Outcome::Inserted, Outcome::Inserted]);
-    let outcomes = dossiers::apply(&mut conn, "one-stop", &[finished.clone(), received.clone(), finished.clone()], at)
-        .expect("apply");
-    assert_eq!(outcomes, [Outcome::Updated, Outcome::Stale, Outcome::Duplicate]);
-
-    let stored = dossiers::find(&mut conn, "one-stop", "H-1").expect("find").expect("stored");
-    assert_eq!(stored.dossier, finished, "the newest version is kept, read back exactly");
-    assert_eq!(dossiers::count(&mut conn).expect("count"), 2);
-    assert_eq!(dossiers::find(&mut conn, "other-source", "H-1").expect("find"), None, "the key includes the source");
-
-    let log = changes::after(&mut conn, 0, 100).expect("log");
-    let seqs: Vec<i64> = log.iter().map(|c| c.seq).collect();
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
-    let summary: Vec<(&str, Option<Status>, Status)> = log
-        .iter()
-        .map(|c| (c.new.dossier.code.as_str(), c.old.as_ref().map(|o| o.dossier.status), c.new.dossier.status))
-        .collect();
+    let first =
+        reference::load_procedures(&mut conn, &catalog, t("2026-01-01T00:00:00Z")).expect("load");
     assert_eq!(
-        summary,
-        [
-            ("H-1", None, Status::Processing),
-            ("H-2", None, Status::Received),
-            ("H-1", Some(Status::Processing), Status::Delivered),
-        ]
+        first,
+        LoadReport {
+            inserted: n,
+            updated: 0,
+            unchanged: 0
+        }
     );
-    assert_eq!(changes::after(&mut conn, seqs[1], 100).expect("tail").len(), 1);
+    let rows = reference::all_procedures(&mut conn).expect("procedures");
+    let second =
+        reference::load_procedures(&mut conn, &catalog, t("2026-02-01T00:00:00Z")).expect("reload");
+    assert_eq!(
+        second,
+        LoadReport {
+            inserted: 0,
+            updated: 0,
+            unchanged: n
+        }
+    );
+    assert_eq!(
+        reference::all_procedures(&mut conn).expect("procedures"),
+        rows
+    );
 });
+
+both_backends!(
+    dossiers_are_guarded_by_version_and_logged_in_order,
+    |store| {
+        let mut conn = store.get().expect("connection");
+        let received = version("H-1", Status::Processing, "2022-09-15T09:12:00+07:00");
+        let finished = version("H-1", Status::Delivered, "2022-09-19T15:30:00+07:00");
+        let other = version("H-2", Status::Received, "2022-09-16T08:00:00+07:00");
+        let at = t("2026-01-01T00:00:00Z");
+
+        let outcomes = dossiers::apply(
+            &mut conn,
+            "one-stop",
+            &[received.clone(), other.clone()],
+            at,
+        )
+        .expect("apply");
+        assert_eq!(outcomes, [Outcome::Inserted, Outcome::Inserted]);
+        let outcomes = dossiers::apply(
+            &mut conn,
+            "one-stop",
+            &[finished.clone(), received.clone(), finished.clone()],
+            at,
+        )
+        .expect("apply");
+        assert_eq!(
+            outcomes,
+            [Outcome::Updated, Outcome::Stale, Outcome::Duplicate]
+        );
+
+        let stored = dossiers::find(&mut conn, "one-stop", "H-1")
+            .expect("find")
+            .expect("stored");
+        assert_eq!(
+            stored.dossier, finished,
+            "the newest version is kept, read back exactly"
+        );
+        assert_eq!(dossiers::count(&mut conn).expect("count"), 2);
+        assert_eq!(
+            dossiers::find(&mut conn, "other-source", "H-1").expect("find"),
+            None,
+            "the key includes the source"
+        );
+
+        let log = changes::after(&mut conn, 0, 100).expect("log");
+        let seqs: Vec<i64> = log.iter().map(|c| c.seq).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+        let summary: Vec<(&str, Option<Status>, Status)> = log
+            .iter()
+            .map(|c| {
+                (
+                    c.new.dossier.code.as_str(),
+                    c.old.as_ref().map(|o| o.dossier.status),
+                    c.new.dossier.status,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("H-1", None, Status::Processing),
+                ("H-2", None, Status::Received),
+                ("H-1", Some(Status::Processing), Status::Delivered),
+            ]
+        );
+        assert_eq!(
+            changes::after(&mut conn, seqs[1], 100).expect("tail").len(),
+            1
+        );
+    }
+);
 
 both_backends!(a_failed_batch_writes_nothing, |store| {
     let mut conn = store.get().expect("connection");
     let next = version("H-9", Status::Processing, "2022-09-15T09:12:00+07:00");
     let good = version("H-8", Status::Processing, "2022-09-15T09:12:00+07:00");
-    dossiers::apply(&mut conn, "s", &[good.clone()], t("2026-01-01T00:00:00Z")).expect("apply");
+    dossiers::apply(&mut conn, "s", std::slice::from_ref(&good), t("2026-01-01T00:00:00Z")).expect("apply");
     // Drop the change log: the next apply fails after writing its dossier row,
     // and the transaction must take that row back.
     use diesel::connection::SimpleConnection;
-    conn.batch_execute("DROP TABLE dossier_changes").expect("drop");
+    conn.batch_execute("DROP TABLE dossier_changes")
+        .expect("drop");
     assert!(dossiers::apply(&mut conn, "s", &[next], t("2026-01-01T00:00:00Z")).is_err());
     assert_eq!(dossiers::count(&mut conn).expect("count"), 1);
 });

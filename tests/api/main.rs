@@ -1,0 +1,5 @@
+//! Black-box tests of the HTTP API: a real server on a random loopback
+//! port, real HTTP clients, a real database on each backend.
+
+mod health;
+mod helpers;
