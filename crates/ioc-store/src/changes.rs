@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ioc_core::DossierState;
 
+use crate::dossiers::ChangeBody;
 use crate::schema::dossier_changes;
 use crate::time::from_db;
 use crate::{AnyConnection, StoreError};
@@ -25,32 +26,26 @@ pub struct Change {
 
 /// Up to `limit` changes with a sequence number above `after`, in order.
 pub fn after(conn: &mut AnyConnection, after: i64, limit: i64) -> Result<Vec<Change>, StoreError> {
-    let rows: Vec<(i64, i64, Option<String>, String, chrono::NaiveDateTime)> =
-        dossier_changes::table
-            .filter(dossier_changes::seq.gt(after))
-            .order(dossier_changes::seq)
-            .limit(limit)
-            .select((
-                dossier_changes::seq,
-                dossier_changes::dossier_id,
-                dossier_changes::old_state,
-                dossier_changes::new_state,
-                dossier_changes::recorded_at,
-            ))
-            .load(conn)?;
+    let rows: Vec<(i64, ChangeBody)> = dossier_changes::table
+        .filter(dossier_changes::seq.gt(after))
+        .order(dossier_changes::seq)
+        .limit(limit)
+        .select((dossier_changes::seq, ChangeBody::as_select()))
+        .load(conn)?;
     rows.into_iter()
-        .map(|(seq, dossier_id, old, new, recorded_at)| {
+        .map(|(seq, body)| {
             Ok(Change {
                 seq,
-                dossier_id,
-                old: old.as_deref().map(|s| decode(seq, s)).transpose()?,
-                new: decode(seq, &new)?,
-                recorded_at: from_db(recorded_at),
+                dossier_id: body.dossier_id,
+                old: body.old_row().map(|r| r.into_state()).transpose()?,
+                new: body.new_row().into_state()?,
+                recorded_at: from_db(body.recorded_at),
             })
         })
         .collect()
 }
 
-fn decode(seq: i64, json: &str) -> Result<DossierState, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("change {seq}: {e}")))
+/// Number of changes in the log.
+pub fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(dossier_changes::table.count().get_result(conn)?)
 }

@@ -1,8 +1,18 @@
 //! The current state of dossiers, guarded by version, and the change log
 //! appended in the same transaction.
+//!
+//! On PostgreSQL a batch is applied set by set: one `SELECT … FOR UPDATE`
+//! for the batch's codes, multi-row inserts, one `UPDATE … FROM unnest(…)`,
+//! and the change log by `COPY`. On SQLite, which runs in-process, row by
+//! row inside one transaction.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, SmallInt, Text, Timestamp};
+use diesel::sqlite::SqliteConnection;
 use ioc_core::{Dossier, DossierState, Status, VersionOrder};
 
 use crate::schema::{dossier_changes, dossiers};
@@ -29,27 +39,28 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+/// A dossier row as stored (without its surrogate key).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = dossiers, treat_none_as_null = true)]
-struct DossierRow {
-    source: String,
-    code: String,
-    unit_code: String,
-    procedure_code: String,
-    channel: String,
-    status: i16,
-    received_at: Option<chrono::NaiveDateTime>,
-    due_at: Option<chrono::NaiveDateTime>,
-    finished_at: Option<chrono::NaiveDateTime>,
-    stopped_at: Option<chrono::NaiveDateTime>,
-    fee_required: bool,
-    paid_online: bool,
-    e_result: bool,
-    updated_at: chrono::NaiveDateTime,
+pub(crate) struct DossierRow {
+    pub(crate) source: String,
+    pub(crate) code: String,
+    pub(crate) unit_code: String,
+    pub(crate) procedure_code: String,
+    pub(crate) channel: String,
+    pub(crate) status: i16,
+    pub(crate) received_at: Option<NaiveDateTime>,
+    pub(crate) due_at: Option<NaiveDateTime>,
+    pub(crate) finished_at: Option<NaiveDateTime>,
+    pub(crate) stopped_at: Option<NaiveDateTime>,
+    pub(crate) fee_required: bool,
+    pub(crate) paid_online: bool,
+    pub(crate) e_result: bool,
+    pub(crate) updated_at: NaiveDateTime,
 }
 
 impl DossierRow {
-    fn from_state(state: &DossierState) -> Self {
+    pub(crate) fn from_state(state: &DossierState) -> Self {
         let d = &state.dossier;
         DossierRow {
             source: state.source.clone(),
@@ -69,7 +80,7 @@ impl DossierRow {
         }
     }
 
-    fn into_state(self) -> Result<DossierState, StoreError> {
+    pub(crate) fn into_state(self) -> Result<DossierState, StoreError> {
         let corrupt = |what: String| {
             StoreError::Corrupt(format!("dossier {}/{}: {what}", self.source, self.code))
         };
@@ -98,80 +109,147 @@ impl DossierRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = dossier_changes)]
-struct NewChange {
-    dossier_id: i64,
-    old_state: Option<String>,
-    new_state: String,
-    recorded_at: chrono::NaiveDateTime,
+#[diesel(table_name = dossiers)]
+struct NewDossier {
+    id: i64,
+    #[diesel(embed)]
+    row: DossierRow,
+}
+
+/// One row of the change log, without its sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossier_changes, treat_none_as_default_value = false)]
+pub(crate) struct ChangeBody {
+    pub(crate) dossier_id: i64,
+    pub(crate) recorded_at: NaiveDateTime,
+    pub(crate) source: String,
+    pub(crate) code: String,
+    pub(crate) old_unit_code: Option<String>,
+    pub(crate) old_procedure_code: Option<String>,
+    pub(crate) old_channel: Option<String>,
+    pub(crate) old_status: Option<i16>,
+    pub(crate) old_received_at: Option<NaiveDateTime>,
+    pub(crate) old_due_at: Option<NaiveDateTime>,
+    pub(crate) old_finished_at: Option<NaiveDateTime>,
+    pub(crate) old_stopped_at: Option<NaiveDateTime>,
+    pub(crate) old_fee_required: Option<bool>,
+    pub(crate) old_paid_online: Option<bool>,
+    pub(crate) old_e_result: Option<bool>,
+    pub(crate) old_updated_at: Option<NaiveDateTime>,
+    pub(crate) new_unit_code: String,
+    pub(crate) new_procedure_code: String,
+    pub(crate) new_channel: String,
+    pub(crate) new_status: i16,
+    pub(crate) new_received_at: Option<NaiveDateTime>,
+    pub(crate) new_due_at: Option<NaiveDateTime>,
+    pub(crate) new_finished_at: Option<NaiveDateTime>,
+    pub(crate) new_stopped_at: Option<NaiveDateTime>,
+    pub(crate) new_fee_required: bool,
+    pub(crate) new_paid_online: bool,
+    pub(crate) new_e_result: bool,
+    pub(crate) new_updated_at: NaiveDateTime,
+}
+
+impl ChangeBody {
+    fn new(
+        dossier_id: i64,
+        recorded_at: NaiveDateTime,
+        old: Option<&DossierRow>,
+        new: DossierRow,
+    ) -> Self {
+        ChangeBody {
+            dossier_id,
+            recorded_at,
+            old_unit_code: old.map(|o| o.unit_code.clone()),
+            old_procedure_code: old.map(|o| o.procedure_code.clone()),
+            old_channel: old.map(|o| o.channel.clone()),
+            old_status: old.map(|o| o.status),
+            old_received_at: old.and_then(|o| o.received_at),
+            old_due_at: old.and_then(|o| o.due_at),
+            old_finished_at: old.and_then(|o| o.finished_at),
+            old_stopped_at: old.and_then(|o| o.stopped_at),
+            old_fee_required: old.map(|o| o.fee_required),
+            old_paid_online: old.map(|o| o.paid_online),
+            old_e_result: old.map(|o| o.e_result),
+            old_updated_at: old.map(|o| o.updated_at),
+            source: new.source,
+            code: new.code,
+            new_unit_code: new.unit_code,
+            new_procedure_code: new.procedure_code,
+            new_channel: new.channel,
+            new_status: new.status,
+            new_received_at: new.received_at,
+            new_due_at: new.due_at,
+            new_finished_at: new.finished_at,
+            new_stopped_at: new.stopped_at,
+            new_fee_required: new.fee_required,
+            new_paid_online: new.paid_online,
+            new_e_result: new.e_result,
+            new_updated_at: new.updated_at,
+        }
+    }
+
+    /// The state before the change, if the dossier existed.
+    pub(crate) fn old_row(&self) -> Option<DossierRow> {
+        Some(DossierRow {
+            source: self.source.clone(),
+            code: self.code.clone(),
+            unit_code: self.old_unit_code.clone()?,
+            procedure_code: self.old_procedure_code.clone()?,
+            channel: self.old_channel.clone()?,
+            status: self.old_status?,
+            received_at: self.old_received_at,
+            due_at: self.old_due_at,
+            finished_at: self.old_finished_at,
+            stopped_at: self.old_stopped_at,
+            fee_required: self.old_fee_required?,
+            paid_online: self.old_paid_online?,
+            e_result: self.old_e_result?,
+            updated_at: self.old_updated_at?,
+        })
+    }
+
+    /// The state after the change.
+    pub(crate) fn new_row(&self) -> DossierRow {
+        DossierRow {
+            source: self.source.clone(),
+            code: self.code.clone(),
+            unit_code: self.new_unit_code.clone(),
+            procedure_code: self.new_procedure_code.clone(),
+            channel: self.new_channel.clone(),
+            status: self.new_status,
+            received_at: self.new_received_at,
+            due_at: self.new_due_at,
+            finished_at: self.new_finished_at,
+            stopped_at: self.new_stopped_at,
+            fee_required: self.new_fee_required,
+            paid_online: self.new_paid_online,
+            e_result: self.new_e_result,
+            updated_at: self.new_updated_at,
+        }
+    }
 }
 
 /// Applies `versions` from `source` in one transaction. Each version is
 /// compared with the stored state of its dossier: a newer one replaces it
 /// and appends one row to the change log, an identical one is a duplicate,
-/// an older one is stale. Returns one outcome per version, in order.
+/// an older one is stale. Several versions of one dossier in `versions`
+/// apply in order. Returns one outcome per version, in order.
 pub fn apply(
     conn: &mut AnyConnection,
     source: &str,
     versions: &[Dossier],
     recorded_at: DateTime<Utc>,
 ) -> Result<Vec<Outcome>, StoreError> {
-    conn.transaction(|conn| {
-        let mut outcomes = Vec::with_capacity(versions.len());
-        for version in versions {
-            let stored: Option<(i64, DossierRow)> = dossiers::table
-                .filter(dossiers::source.eq(source))
-                .filter(dossiers::code.eq(&version.code))
-                .select((dossiers::id, DossierRow::as_select()))
-                .first(conn)
-                .optional()?;
-            let (id, old) = match stored {
-                Some((id, row)) => (Some(id), Some(row.into_state()?)),
-                None => (None, None),
-            };
-            if let Some(old) = &old {
-                match version.order_against(&old.dossier) {
-                    VersionOrder::Newer => {}
-                    VersionOrder::Duplicate => {
-                        outcomes.push(Outcome::Duplicate);
-                        continue;
-                    }
-                    VersionOrder::Stale => {
-                        outcomes.push(Outcome::Stale);
-                        continue;
-                    }
-                }
-            }
-            let new = DossierState::next(old.as_ref(), source, version.clone());
-            let row = DossierRow::from_state(&new);
-            let dossier_id = match id {
-                Some(id) => {
-                    diesel::update(dossiers::table.find(id))
-                        .set(&row)
-                        .execute(conn)?;
-                    id
-                }
-                None => diesel::insert_into(dossiers::table)
-                    .values(&row)
-                    .returning(dossiers::id)
-                    .get_result(conn)?,
-            };
-            diesel::insert_into(dossier_changes::table)
-                .values(NewChange {
-                    dossier_id,
-                    old_state: old.as_ref().map(encode).transpose()?,
-                    new_state: encode(&new)?,
-                    recorded_at: to_db(recorded_at),
-                })
-                .execute(conn)?;
-            outcomes.push(if id.is_some() {
-                Outcome::Updated
-            } else {
-                Outcome::Inserted
-            });
+    let recorded_at = to_db(recorded_at);
+    match conn {
+        AnyConnection::Postgresql(pg) => apply_postgres(pg, source, versions, recorded_at),
+        // IMMEDIATE takes the write lock up front: two deferred transactions
+        // that both read and then write would make one fail with "busy".
+        AnyConnection::Sqlite(sqlite) => {
+            sqlite.immediate_transaction(|c| apply_rows(c, source, versions, recorded_at))
         }
-        Ok(outcomes)
-    })
+    }
 }
 
 /// The stored state of dossier `code` from `source`.
@@ -195,6 +273,290 @@ pub fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
     Ok(dossiers::table.count().get_result(conn)?)
 }
 
-fn encode(state: &DossierState) -> Result<String, StoreError> {
-    serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))
+/// What to do with one version, given the stored state of its dossier.
+enum Step {
+    Insert(DossierRow),
+    Update {
+        id: i64,
+        old: DossierRow,
+        new: DossierRow,
+    },
+    Skip(Outcome),
+}
+
+fn decide(
+    source: &str,
+    version: &Dossier,
+    stored: Option<(i64, &DossierRow)>,
+) -> Result<Step, StoreError> {
+    let Some((id, row)) = stored else {
+        let state = DossierState::next(None, source, version.clone());
+        return Ok(Step::Insert(DossierRow::from_state(&state)));
+    };
+    let old = row.clone().into_state()?;
+    Ok(match version.order_against(&old.dossier) {
+        VersionOrder::Duplicate => Step::Skip(Outcome::Duplicate),
+        VersionOrder::Stale => Step::Skip(Outcome::Stale),
+        VersionOrder::Newer => {
+            let new = DossierState::next(Some(&old), source, version.clone());
+            Step::Update {
+                id,
+                old: row.clone(),
+                new: DossierRow::from_state(&new),
+            }
+        }
+    })
+}
+
+fn apply_rows(
+    conn: &mut SqliteConnection,
+    source: &str,
+    versions: &[Dossier],
+    recorded_at: NaiveDateTime,
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut outcomes = Vec::with_capacity(versions.len());
+    for version in versions {
+        let stored: Option<(i64, DossierRow)> = dossiers::table
+            .filter(dossiers::source.eq(source))
+            .filter(dossiers::code.eq(&version.code))
+            .select((dossiers::id, DossierRow::as_select()))
+            .first(conn)
+            .optional()?;
+        let change = match decide(source, version, stored.as_ref().map(|(id, row)| (*id, row)))? {
+            Step::Skip(outcome) => {
+                outcomes.push(outcome);
+                continue;
+            }
+            Step::Insert(new) => {
+                let id = diesel::insert_into(dossiers::table)
+                    .values(&new)
+                    .returning(dossiers::id)
+                    .get_result(conn)?;
+                outcomes.push(Outcome::Inserted);
+                ChangeBody::new(id, recorded_at, None, new)
+            }
+            Step::Update { id, old, new } => {
+                diesel::update(dossiers::table.find(id))
+                    .set(&new)
+                    .execute(conn)?;
+                outcomes.push(Outcome::Updated);
+                ChangeBody::new(id, recorded_at, Some(&old), new)
+            }
+        };
+        diesel::insert_into(dossier_changes::table)
+            .values(&change)
+            .execute(conn)?;
+    }
+    Ok(outcomes)
+}
+
+/// Rows per multi-row INSERT: 15 columns stay under PostgreSQL's 65,535
+/// bind parameters.
+const INSERT_CHUNK: usize = 4_000;
+
+/// Transactions that deadlock with a concurrent one are retried this often.
+const DEADLOCK_RETRIES: usize = 3;
+
+fn apply_postgres(
+    pg: &mut PgConnection,
+    source: &str,
+    versions: &[Dossier],
+    recorded_at: NaiveDateTime,
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut attempt = 0;
+    loop {
+        match pg.transaction(|pg| apply_sets(pg, source, versions, recorded_at)) {
+            Err(StoreError::Query(diesel::result::Error::DatabaseError(_, info)))
+                if attempt < DEADLOCK_RETRIES && info.message().contains("deadlock detected") =>
+            {
+                attempt += 1;
+                tracing::warn!(
+                    message = "Batch deadlocked with another; retrying.",
+                    attempt
+                );
+            }
+            result => return result,
+        }
+    }
+}
+
+fn apply_sets(
+    pg: &mut PgConnection,
+    source: &str,
+    versions: &[Dossier],
+    recorded_at: NaiveDateTime,
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; versions.len()];
+    let mut changes = Vec::new();
+    for round in rounds(versions) {
+        let mut pending = round;
+        // A code another transaction inserts concurrently conflicts with our
+        // insert; it then exists, and the next pass treats it as stored.
+        while !pending.is_empty() {
+            let codes: Vec<&str> = pending.iter().map(|&i| versions[i].code.as_str()).collect();
+            let stored: HashMap<String, (i64, DossierRow)> = dossiers::table
+                .filter(dossiers::source.eq(source))
+                .filter(dossiers::code.eq_any(&codes))
+                .order(dossiers::code)
+                .for_update()
+                .select((dossiers::id, DossierRow::as_select()))
+                .load::<(i64, DossierRow)>(pg)?
+                .into_iter()
+                .map(|(id, row)| (row.code.clone(), (id, row)))
+                .collect();
+            let mut inserts = Vec::new();
+            let mut updates = Vec::new();
+            for &i in &pending {
+                let version = &versions[i];
+                let found = stored.get(&version.code).map(|(id, row)| (*id, row));
+                match decide(source, version, found)? {
+                    Step::Skip(outcome) => outcomes[i] = Some(outcome),
+                    Step::Insert(new) => inserts.push((i, new)),
+                    Step::Update { id, old, new } => updates.push((i, id, old, new)),
+                }
+            }
+            // Lock and insert in code order, so that concurrent batches meet
+            // their common rows in the same order and do not deadlock.
+            inserts.sort_by(|a, b| a.1.code.cmp(&b.1.code));
+            update_rows(pg, &updates)?;
+            for (i, id, old, new) in updates {
+                outcomes[i] = Some(Outcome::Updated);
+                changes.push(ChangeBody::new(id, recorded_at, Some(&old), new));
+            }
+            pending = insert_rows(pg, inserts, recorded_at, &mut outcomes, &mut changes)?;
+        }
+    }
+    if !changes.is_empty() {
+        diesel::copy_from(dossier_changes::table)
+            .from_insertable(&changes)
+            .execute(pg)?;
+    }
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.ok_or_else(|| StoreError::Corrupt("a version was left without an outcome".to_owned()))
+        })
+        .collect()
+}
+
+/// Splits `versions` into rounds in which each dossier code appears once,
+/// keeping the order of a code's versions across rounds.
+fn rounds(versions: &[Dossier]) -> Vec<Vec<usize>> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    for (i, version) in versions.iter().enumerate() {
+        let round = seen.entry(version.code.as_str()).or_insert(0);
+        if rounds.len() <= *round {
+            rounds.push(Vec::new());
+        }
+        rounds[*round].push(i);
+        *round += 1;
+    }
+    rounds
+}
+
+/// Inserts new dossiers; returns the indices of versions whose code was
+/// inserted concurrently by another transaction.
+fn insert_rows(
+    pg: &mut PgConnection,
+    inserts: Vec<(usize, DossierRow)>,
+    recorded_at: NaiveDateTime,
+    outcomes: &mut [Option<Outcome>],
+    changes: &mut Vec<ChangeBody>,
+) -> Result<Vec<usize>, StoreError> {
+    let mut conflicted = Vec::new();
+    if inserts.is_empty() {
+        return Ok(conflicted);
+    }
+    let ids: Vec<i64> = diesel::sql_query(
+        "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) AS id FROM generate_series(1, $1)",
+    )
+    .bind::<BigInt, _>(i64::try_from(inserts.len()).unwrap_or(i64::MAX))
+    .load::<NextId>(pg)?
+    .into_iter()
+    .map(|n| n.id)
+    .collect();
+    let (indices, rows): (Vec<usize>, Vec<NewDossier>) = ids
+        .into_iter()
+        .zip(inserts)
+        .map(|(id, (i, row))| (i, NewDossier { id, row }))
+        .unzip();
+    for (indices, rows) in indices.chunks(INSERT_CHUNK).zip(rows.chunks(INSERT_CHUNK)) {
+        let inserted: std::collections::HashSet<i64> = diesel::insert_into(dossiers::table)
+            .values(rows)
+            .on_conflict((dossiers::source, dossiers::code))
+            .do_nothing()
+            .returning(dossiers::id)
+            .get_results::<i64>(pg)?
+            .into_iter()
+            .collect();
+        for (i, new) in indices.iter().zip(rows) {
+            if inserted.contains(&new.id) {
+                outcomes[*i] = Some(Outcome::Inserted);
+                changes.push(ChangeBody::new(new.id, recorded_at, None, new.row.clone()));
+            } else {
+                conflicted.push(*i);
+            }
+        }
+    }
+    Ok(conflicted)
+}
+
+#[derive(QueryableByName)]
+struct NextId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Writes new states over stored dossiers in one statement.
+fn update_rows(
+    pg: &mut PgConnection,
+    updates: &[(usize, i64, DossierRow, DossierRow)],
+) -> Result<(), StoreError> {
+    if updates.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&DossierRow) -> Option<NaiveDateTime>| -> Vec<Option<NaiveDateTime>> {
+        updates.iter().map(|(_, _, _, new)| f(new)).collect()
+    };
+    diesel::sql_query(
+        "UPDATE dossiers AS d SET unit_code = v.unit_code, procedure_code = v.procedure_code, \
+         channel = v.channel, status = v.status, received_at = v.received_at, due_at = v.due_at, \
+         finished_at = v.finished_at, stopped_at = v.stopped_at, fee_required = v.fee_required, \
+         paid_online = v.paid_online, e_result = v.e_result, updated_at = v.updated_at \
+         FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         AS v(id, unit_code, procedure_code, channel, status, received_at, due_at, finished_at, \
+              stopped_at, fee_required, paid_online, e_result, updated_at) \
+         WHERE d.id = v.id",
+    )
+    .bind::<Array<BigInt>, _>(updates.iter().map(|u| u.1).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        updates
+            .iter()
+            .map(|u| u.3.unit_code.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        updates
+            .iter()
+            .map(|u| u.3.procedure_code.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        updates
+            .iter()
+            .map(|u| u.3.channel.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<SmallInt>, _>(updates.iter().map(|u| u.3.status).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Timestamp>>, _>(column(|r| r.received_at))
+    .bind::<Array<Nullable<Timestamp>>, _>(column(|r| r.due_at))
+    .bind::<Array<Nullable<Timestamp>>, _>(column(|r| r.finished_at))
+    .bind::<Array<Nullable<Timestamp>>, _>(column(|r| r.stopped_at))
+    .bind::<Array<Bool>, _>(updates.iter().map(|u| u.3.fee_required).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(updates.iter().map(|u| u.3.paid_online).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(updates.iter().map(|u| u.3.e_result).collect::<Vec<_>>())
+    .bind::<Array<Timestamp>, _>(updates.iter().map(|u| u.3.updated_at).collect::<Vec<_>>())
+    .execute(pg)?;
+    Ok(())
 }

@@ -100,18 +100,66 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Append-only log of accepted dossier changes.
+    /// Append-only log of accepted dossier changes, old and new state.
     dossier_changes (seq) {
         /// Position in the log.
         seq -> BigInt,
         /// The dossier changed.
         dossier_id -> BigInt,
-        /// State before, as JSON; none for a new dossier.
-        old_state -> Nullable<Text>,
-        /// State after, as JSON.
-        new_state -> Text,
         /// When ioc recorded the change (UTC).
         recorded_at -> Timestamp,
+        /// Source system.
+        source -> Text,
+        /// Dossier code within the source.
+        code -> Text,
+        /// Before the change (null for a new dossier).
+        old_unit_code -> Nullable<Text>,
+        /// Before the change (null for a new dossier).
+        old_procedure_code -> Nullable<Text>,
+        /// Before the change (null for a new dossier).
+        old_channel -> Nullable<Text>,
+        /// Before the change (null for a new dossier).
+        old_status -> Nullable<SmallInt>,
+        /// Before the change (null for a new dossier).
+        old_received_at -> Nullable<Timestamp>,
+        /// Before the change (null for a new dossier).
+        old_due_at -> Nullable<Timestamp>,
+        /// Before the change (null for a new dossier).
+        old_finished_at -> Nullable<Timestamp>,
+        /// Before the change (null for a new dossier).
+        old_stopped_at -> Nullable<Timestamp>,
+        /// Before the change (null for a new dossier).
+        old_fee_required -> Nullable<Bool>,
+        /// Before the change (null for a new dossier).
+        old_paid_online -> Nullable<Bool>,
+        /// Before the change (null for a new dossier).
+        old_e_result -> Nullable<Bool>,
+        /// Before the change (null for a new dossier).
+        old_updated_at -> Nullable<Timestamp>,
+        /// After the change.
+        new_unit_code -> Text,
+        /// After the change.
+        new_procedure_code -> Text,
+        /// After the change.
+        new_channel -> Text,
+        /// After the change.
+        new_status -> SmallInt,
+        /// After the change.
+        new_received_at -> Nullable<Timestamp>,
+        /// After the change.
+        new_due_at -> Nullable<Timestamp>,
+        /// After the change.
+        new_finished_at -> Nullable<Timestamp>,
+        /// After the change.
+        new_stopped_at -> Nullable<Timestamp>,
+        /// After the change.
+        new_fee_required -> Bool,
+        /// After the change.
+        new_paid_online -> Bool,
+        /// After the change.
+        new_e_result -> Bool,
+        /// After the change.
+        new_updated_at -> Timestamp,
     }
 }
 
@@ -166,6 +214,32 @@ diesel::table! {
         created_at -> Timestamp,
         /// Revocation time (UTC).
         revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Progress of `ioc import` runs.
+    import_checkpoints (source, file_key) {
+        /// Source the file is imported as.
+        source -> Text,
+        /// File name, size and a hash of its first bytes.
+        file_key -> Text,
+        /// Records consumed so far.
+        records -> BigInt,
+        /// Accepted so far.
+        accepted -> BigInt,
+        /// Duplicates so far.
+        duplicates -> BigInt,
+        /// Stale so far.
+        stale -> BigInt,
+        /// Rejected so far.
+        rejected -> BigInt,
+        /// Length of the reject file at this point.
+        reject_bytes -> BigInt,
+        /// Whether the whole file was consumed.
+        finished -> Bool,
+        /// Last write (UTC).
+        updated_at -> Timestamp,
     }
 }
 

@@ -1,3 +1,4 @@
+DROP TABLE import_checkpoints;
 DROP TABLE api_tokens;
 DROP TABLE alerts;
 DROP TABLE dossier_changes;

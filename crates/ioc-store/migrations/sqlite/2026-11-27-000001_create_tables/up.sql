@@ -57,13 +57,38 @@ CREATE TABLE dossiers (
 );
 CREATE INDEX dossiers_unit_code ON dossiers (unit_code);
 
--- Append-only log of accepted changes, old and new state as JSON.
+-- Append-only log of accepted changes: the state before (old_*, all null for
+-- a new dossier) and after (new_*). Other nodes and live screens follow it by seq.
 CREATE TABLE dossier_changes (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    dossier_id  BIGINT NOT NULL REFERENCES dossiers (id),
-    old_state   TEXT,
-    new_state   TEXT NOT NULL,
-    recorded_at TIMESTAMP NOT NULL
+    seq                INTEGER PRIMARY KEY AUTOINCREMENT,
+    dossier_id         BIGINT NOT NULL REFERENCES dossiers (id),
+    recorded_at        TIMESTAMP NOT NULL,
+    source             TEXT NOT NULL,
+    code               TEXT NOT NULL,
+    old_unit_code      TEXT,
+    old_procedure_code TEXT,
+    old_channel        TEXT,
+    old_status         SMALLINT,
+    old_received_at    TIMESTAMP,
+    old_due_at         TIMESTAMP,
+    old_finished_at    TIMESTAMP,
+    old_stopped_at     TIMESTAMP,
+    old_fee_required   BOOLEAN,
+    old_paid_online    BOOLEAN,
+    old_e_result       BOOLEAN,
+    old_updated_at     TIMESTAMP,
+    new_unit_code      TEXT NOT NULL,
+    new_procedure_code TEXT NOT NULL,
+    new_channel        TEXT NOT NULL,
+    new_status         SMALLINT NOT NULL,
+    new_received_at    TIMESTAMP,
+    new_due_at         TIMESTAMP,
+    new_finished_at    TIMESTAMP,
+    new_stopped_at     TIMESTAMP,
+    new_fee_required   BOOLEAN NOT NULL,
+    new_paid_online    BOOLEAN NOT NULL,
+    new_e_result       BOOLEAN NOT NULL,
+    new_updated_at     TIMESTAMP NOT NULL
 );
 CREATE INDEX dossier_changes_recorded_at ON dossier_changes (recorded_at);
 
@@ -97,4 +122,20 @@ CREATE TABLE api_tokens (
     label      TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL,
     revoked_at TIMESTAMP
+);
+
+-- Progress of `ioc import` runs, written in the transaction of each chunk, so
+-- that an interrupted run resumes where its last committed chunk ended.
+CREATE TABLE import_checkpoints (
+    source       TEXT NOT NULL,
+    file_key     TEXT NOT NULL, -- file name, size and a hash of its first bytes
+    records      BIGINT NOT NULL, -- records consumed so far (applied or rejected)
+    accepted     BIGINT NOT NULL,
+    duplicates   BIGINT NOT NULL,
+    stale        BIGINT NOT NULL,
+    rejected     BIGINT NOT NULL,
+    reject_bytes BIGINT NOT NULL, -- length of the reject file at this point
+    finished     BOOLEAN NOT NULL,
+    updated_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (source, file_key)
 );
