@@ -3,8 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use ioc_server::auth::{Role, generate_token, hash_token};
 use ioc_server::{Application, Settings};
 use ioc_store::testing::TestDb;
+use ioc_store::tokens::{self, NewToken};
+use ioc_store::{Store, StoreOptions};
 
 /// Which database a test server uses.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +20,7 @@ pub enum Backend {
 pub struct TestApp {
     pub address: SocketAddr,
     pub client: awc::Client,
+    pub store: Store,
     pub db: TestDb,
 }
 
@@ -45,9 +49,13 @@ impl TestApp {
             .expect("start the server");
         let address = app.address();
         actix_web::rt::spawn(app.run_until_stopped());
+        let store = Store::connect(db.url(), &StoreOptions::default()).expect("test store");
         Some(TestApp {
             address,
-            client: awc::Client::default(),
+            client: awc::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .finish(),
+            store,
             db,
         })
     }
@@ -71,4 +79,96 @@ impl TestApp {
         });
         (response.status().as_u16(), json)
     }
+}
+
+impl TestApp {
+    /// Creates a token of `role`; ingest tokens write as `source` for the
+    /// subtrees of `units`.
+    pub fn token(&self, role: Role, source: Option<&str>, units: &[&str]) -> String {
+        let token = generate_token().expect("token");
+        let new = NewToken {
+            token_hash: hash_token(&token),
+            role: role.as_str().to_owned(),
+            source: source.map(str::to_owned),
+            units: units.join(","),
+            label: "test".to_owned(),
+            created_at: chrono::Utc::now().naive_utc(),
+        };
+        let mut conn = self.store.get().expect("connection");
+        tokens::create(&mut conn, &new).expect("store token");
+        token
+    }
+
+    /// An ingest token for source `source` over the whole province.
+    pub fn ingest_token(&self, source: &str) -> String {
+        self.token(Role::Ingest, Some(source), &["70"])
+    }
+
+    /// Sends `body` with `method` to `path`; returns the status and JSON body.
+    pub async fn send(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        content_type: Option<&str>,
+        token: Option<&str>,
+        body: impl Into<Vec<u8>>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(content_type) = content_type {
+            request = request.insert_header(("Content-Type", content_type));
+        }
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let mut response = request.send_body(body.into()).await.expect("request");
+        let bytes = response.body().limit(64 * 1024 * 1024).await.expect("body");
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "{path}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
+        (response.status().as_u16(), json)
+    }
+
+    /// POSTs a JSON body to `path` with `token`.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.send(
+            awc::http::Method::POST,
+            path,
+            Some("application/json"),
+            Some(token),
+            serde_json::to_vec(body).expect("json"),
+        )
+        .await
+    }
+}
+
+/// Runs an async test body on both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[actix_web::test]
+            async fn sqlite() {
+                if let Some(app) = TestApp::spawn(Backend::Sqlite, &[]).await {
+                    ($body)(app).await;
+                }
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = TestApp::spawn(Backend::Postgres, &[]).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
 }

@@ -18,4 +18,4 @@ pub use dossier::{Dossier, DossierState, VersionOrder};
 pub use procedure::{Catalog, OnlineLevel, Procedure, ProcedureCode};
 pub use reference::{ReferenceError, ReferenceErrors};
 pub use timeliness::{Granularity, Timeliness, TimelinessRules};
-pub use unit::{AliasSystem, Levels, Unit, UnitCode, UnitTree, UnitTreeBuilder};
+pub use unit::{AliasSystem, Levels, Unit, UnitCode, UnitTree, UnitTreeBuilder, UnresolvedUnit};

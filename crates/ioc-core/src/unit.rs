@@ -180,6 +180,40 @@ pub struct UnitTree {
     units: BTreeMap<UnitCode, Unit>,
     children: HashMap<UnitCode, Vec<UnitCode>>,
     aliases: HashMap<(AliasSystem, String), UnitCode>,
+    names: HashMap<String, Vec<UnitCode>>,
+}
+
+/// Why a unit reference did not resolve to exactly one unit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnresolvedUnit {
+    /// No unit has that code, alias or name.
+    #[error("unknown unit {0:?} (not a unit code, alias or name)")]
+    Unknown(String),
+    /// Several units bear that name.
+    #[error("unit name {name:?} is ambiguous: units {}", .candidates.join(", "))]
+    Ambiguous {
+        /// The name as given.
+        name: String,
+        /// Codes of the units bearing it.
+        candidates: Vec<String>,
+    },
+}
+
+/// A unit name reduced for matching: lower case, single spaces, without a
+/// leading "Ủy ban nhân dân"/"UBND" (sources write "UBND xã Tân Thành" for
+/// the unit "Xã Tân Thành").
+fn name_key(name: &str) -> String {
+    let folded = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    for prefix in ["ủy ban nhân dân ", "uỷ ban nhân dân ", "ubnd "] {
+        if let Some(rest) = folded.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+    folded
 }
 
 impl UnitTree {
@@ -248,6 +282,32 @@ impl UnitTree {
         self.aliases.get(&(system, alias.to_owned()))
     }
 
+    /// The unit a source refers to by `reference`: its code, an alias in
+    /// any system, or its current or a former name.
+    pub fn resolve(&self, reference: &str) -> Result<&UnitCode, UnresolvedUnit> {
+        let reference = reference.trim();
+        if let Some((code, _)) = UnitCode::parse(reference)
+            .ok()
+            .and_then(|c| self.units.get_key_value(&c))
+        {
+            return Ok(code);
+        }
+        if let Some(code) = AliasSystem::ALL
+            .into_iter()
+            .find_map(|system| self.resolve_alias(system, reference))
+        {
+            return Ok(code);
+        }
+        match self.names.get(&name_key(reference)).map(Vec::as_slice) {
+            Some([code]) => Ok(code),
+            Some(codes) if !codes.is_empty() => Err(UnresolvedUnit::Ambiguous {
+                name: reference.to_owned(),
+                candidates: codes.iter().map(|c| c.as_str().to_owned()).collect(),
+            }),
+            _ => Err(UnresolvedUnit::Unknown(reference.to_owned())),
+        }
+    }
+
     /// Units of `level`, in code order.
     pub fn at_level<'a>(&'a self, level: &'a str) -> impl Iterator<Item = &'a Unit> + 'a {
         self.units.values().filter(move |u| u.level == level)
@@ -289,6 +349,51 @@ impl UnitTreeBuilder {
         }
     }
 
+    /// Adds one unit read from `origin` (line `line`); its former names and
+    /// aliases are added with [`add_former_name`](Self::add_former_name)
+    /// and [`add_alias`](Self::add_alias).
+    pub fn add_unit(&mut self, origin: &str, line: u64, unit: Unit) -> &mut Self {
+        self.units.push(Located {
+            file: origin.to_owned(),
+            line,
+            value: unit,
+        });
+        self
+    }
+
+    /// Adds a former name of unit `code`.
+    pub fn add_former_name(
+        &mut self,
+        origin: &str,
+        line: u64,
+        code: UnitCode,
+        name: FormerName,
+    ) -> &mut Self {
+        self.former_names.push(Located {
+            file: origin.to_owned(),
+            line,
+            value: (code, name),
+        });
+        self
+    }
+
+    /// Adds an alias of unit `code` in `system`.
+    pub fn add_alias(
+        &mut self,
+        origin: &str,
+        line: u64,
+        code: UnitCode,
+        system: AliasSystem,
+        alias: String,
+    ) -> &mut Self {
+        self.aliases.push(Located {
+            file: origin.to_owned(),
+            line,
+            value: (code, system, alias),
+        });
+        self
+    }
+
     /// Reads a units CSV (`code,name,level,parent_code`) named `file`.
     pub fn read_units(&mut self, file: &str, input: impl Read) -> &mut Self {
         for (line, row) in read_csv(file, input, &UNIT_COLUMNS, &mut self.errors) {
@@ -319,18 +424,15 @@ impl UnitTreeBuilder {
                     .map_err(|e| err("parent_code", format!("parent code {e}"))),
             };
             if let (Ok(code), Ok(name), Ok(()), Ok(parent)) = (code, name, level_ok, parent) {
-                self.units.push(Located {
-                    file: file.to_owned(),
-                    line,
-                    value: Unit {
-                        code,
-                        name,
-                        level: level.to_owned(),
-                        parent,
-                        former_names: Vec::new(),
-                        aliases: Vec::new(),
-                    },
-                });
+                let unit = Unit {
+                    code,
+                    name,
+                    level: level.to_owned(),
+                    parent,
+                    former_names: Vec::new(),
+                    aliases: Vec::new(),
+                };
+                self.add_unit(file, line, unit);
             }
         }
         self
@@ -359,18 +461,12 @@ impl UnitTreeBuilder {
                     err("valid_to", format!("{valid_to} is not after valid_from"));
                     continue;
                 }
-                self.former_names.push(Located {
-                    file: file.to_owned(),
-                    line,
-                    value: (
-                        code,
-                        FormerName {
-                            name,
-                            valid_from,
-                            valid_to,
-                        },
-                    ),
-                });
+                let former = FormerName {
+                    name,
+                    valid_from,
+                    valid_to,
+                };
+                self.add_former_name(file, line, code, former);
             }
         }
         self
@@ -388,11 +484,7 @@ impl UnitTreeBuilder {
             let system = AliasSystem::parse(row.get("system")).map_err(|e| err("system", e));
             let alias = check_name(row.get("alias")).map_err(|e| err("alias", e));
             if let (Ok(code), Ok(system), Ok(alias)) = (code, system, alias) {
-                self.aliases.push(Located {
-                    file: file.to_owned(),
-                    line,
-                    value: (code, system, alias),
-                });
+                self.add_alias(file, line, code, system, alias);
             }
         }
         self
@@ -441,11 +533,22 @@ impl UnitTreeBuilder {
                     .push(unit.code.clone());
             }
         }
+        let mut names: HashMap<String, Vec<UnitCode>> = HashMap::new();
+        for unit in units.values() {
+            let all = std::iter::once(&unit.name).chain(unit.former_names.iter().map(|n| &n.name));
+            for name in all {
+                let codes = names.entry(name_key(name)).or_default();
+                if !codes.contains(&unit.code) {
+                    codes.push(unit.code.clone());
+                }
+            }
+        }
         Ok(UnitTree {
             levels,
             units,
             children,
             aliases: alias_index,
+            names,
         })
     }
 }
@@ -721,6 +824,43 @@ mod tests {
         assert_eq!(
             (errors[1].line, errors[1].field.as_deref()),
             (4, Some("system"))
+        );
+    }
+
+    #[test]
+    fn references_resolve_by_code_alias_or_name() {
+        let mut builder = UnitTreeBuilder::new(three_levels());
+        builder
+            .read_units(
+                "units.csv",
+                format!("{SMALL}25434,Xã Tân Thành,commune,697\n25435,Xã Tân Thành,commune,697\n")
+                    .as_bytes(),
+            )
+            .read_former_names(
+                "names.csv",
+                "code,name,valid_from,valid_to\n25432,Thị trấn Chơn Thành,,2022-10-01\n".as_bytes(),
+            )
+            .read_aliases(
+                "aliases.csv",
+                "code,system,alias\n697,ma_dinh_danh,000.00.01.H10\n".as_bytes(),
+            );
+        let tree = builder.build().expect("tree");
+        let resolve = |r: &str| tree.resolve(r).map(|c| c.as_str().to_owned());
+        assert_eq!(resolve("25433"), Ok("25433".to_owned()));
+        assert_eq!(resolve("000.00.01.H10"), Ok("697".to_owned()));
+        assert_eq!(resolve("UBND  phường Hưng Long"), Ok("25432".to_owned()));
+        assert_eq!(
+            resolve("Thị trấn Chơn Thành"),
+            Ok("25432".to_owned()),
+            "former names resolve"
+        );
+        assert!(matches!(
+            resolve("Xã Tân Thành"),
+            Err(UnresolvedUnit::Ambiguous { .. })
+        ));
+        assert_eq!(
+            resolve("Xã Không Có"),
+            Err(UnresolvedUnit::Unknown("Xã Không Có".to_owned()))
         );
     }
 

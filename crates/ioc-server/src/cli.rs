@@ -39,6 +39,34 @@ pub enum Command {
     /// Manage the procedure catalog.
     #[command(subcommand)]
     Procedures(LoadCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `ioc token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        /// ingest, viewer, operator or admin.
+        #[arg(long)]
+        role: String,
+        /// The source an ingest token writes as.
+        #[arg(long)]
+        source: Option<String>,
+        /// Unit subtrees an ingest token may write, comma-separated codes.
+        #[arg(long, value_delimiter = ',')]
+        units: Vec<String>,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        /// The id printed by `ioc token create`.
+        id: i64,
+    },
 }
 
 /// `ioc config …`
@@ -113,6 +141,39 @@ impl Command {
                     report.inserted, report.updated, report.unchanged
                 );
                 Ok(())
+            }
+            Command::Token(TokenCommand::Create {
+                role,
+                source,
+                units,
+                label,
+            }) => {
+                let store = open_store(&settings).await?;
+                let (token, id) = commands::create_token(
+                    &settings,
+                    &store,
+                    &role,
+                    source.as_deref(),
+                    &units,
+                    &label,
+                )
+                .await?;
+                println!("{token}");
+                eprintln!("token {id} ({role}) created; it is shown only this once");
+                Ok(())
+            }
+            Command::Token(TokenCommand::Revoke { id }) => {
+                let store = open_store(&settings).await?;
+                let now = chrono::Utc::now();
+                if store
+                    .run(move |conn| ioc_store::tokens::revoke(conn, id, now))
+                    .await?
+                {
+                    println!("token {id} revoked");
+                    Ok(())
+                } else {
+                    anyhow::bail!("no active token with id {id}")
+                }
             }
             Command::Config(ConfigCommand::Check) => match commands::check_config(&settings) {
                 Ok(summary) => {

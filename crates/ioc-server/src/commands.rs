@@ -3,6 +3,9 @@
 use anyhow::Context;
 use ioc_store::Store;
 use ioc_store::reference::{self, LoadReport};
+use ioc_store::tokens;
+
+use crate::auth::{Role, generate_token, new_token};
 
 use crate::config::Settings;
 use crate::reference::{read_catalog, read_unit_tree};
@@ -48,4 +51,29 @@ pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
             Err(problems)
         }
     }
+}
+
+/// Creates a token; returns the token and its id.
+pub async fn create_token(
+    settings: &Settings,
+    store: &Store,
+    role: &str,
+    source: Option<&str>,
+    units: &[String],
+    label: &str,
+) -> anyhow::Result<(String, i64)> {
+    let role = Role::parse(role).map_err(anyhow::Error::msg)?;
+    let levels = settings.units.levels.clone();
+    let tree = store
+        .run(move |conn| reference::unit_tree(conn, &levels))
+        .await
+        .context("cannot read the unit tree")?;
+    let token =
+        generate_token().map_err(|e| anyhow::anyhow!("no randomness for the token: {e}"))?;
+    let new = new_token(role, source, units, label, &tree, &token).map_err(anyhow::Error::msg)?;
+    let id = store
+        .run(move |conn| tokens::create(conn, &new))
+        .await
+        .context("cannot store the token")?;
+    Ok((token, id))
 }

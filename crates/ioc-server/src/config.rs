@@ -4,13 +4,13 @@
 //! relative reference-file paths are resolved against the config file's
 //! directory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ioc_core::{Granularity, Levels, LocalCalendar, TimelinessRules};
+use ioc_core::{Granularity, Levels, LocalCalendar, Status, TimelinessRules};
 use ioc_store::DatabaseUrl;
 use toml::Value;
 
@@ -34,8 +34,21 @@ pub struct Settings {
     pub units: UnitSettings,
     /// Procedure catalog files.
     pub procedures: ProcedureSettings,
+    /// Ingestion limits and source mappings.
+    pub ingest: IngestSettings,
     /// Logging.
     pub log: LogSettings,
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestSettings {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most records in one batch.
+    pub max_batch_records: usize,
+    /// Per source: its own status codes mapped to standard ones.
+    pub status_map: HashMap<String, HashMap<String, Status>>,
 }
 
 /// `[server]`
@@ -312,6 +325,10 @@ impl Reader {
             base_dir,
         );
         let procedures_on_start = self.boolean("procedures.load_on_start", true);
+        let max_body_bytes =
+            self.integer("ingest.max_body_bytes", 16 * 1024 * 1024, 1024, u32::MAX);
+        let max_batch_records = self.integer("ingest.max_batch_records", 10_000, 1, 1_000_000);
+        let status_map = self.status_maps("ingest.status_map");
         let format = self.parse("log.format", "pretty", |s| match s {
             "pretty" => Ok(LogFormat::Pretty),
             "json" => Ok(LogFormat::Json),
@@ -347,8 +364,60 @@ impl Reader {
                 files: procedure_files,
                 load_on_start: procedures_on_start,
             },
+            ingest: IngestSettings {
+                max_body_bytes: max_body_bytes as usize,
+                max_batch_records: max_batch_records as usize,
+                status_map,
+            },
             log: LogSettings { format, level },
         }
+    }
+
+    /// `{ SOURCE = { "CODE" = STATUS, … }, … }`
+    fn status_maps(&mut self, key: &'static str) -> HashMap<String, HashMap<String, Status>> {
+        let mut maps = HashMap::new();
+        let Some((value, origin)) = self.take(key) else {
+            return maps;
+        };
+        let Value::Table(sources) = value else {
+            self.type_problem(
+                key,
+                origin,
+                "a table { SOURCE = { \"CODE\" = STATUS } }",
+                &value,
+            );
+            return maps;
+        };
+        for (source, codes) in sources {
+            let Value::Table(codes) = codes else {
+                self.type_problem(
+                    &format!("{key}.{source}"),
+                    origin.clone(),
+                    "a table { \"CODE\" = STATUS }",
+                    &codes,
+                );
+                continue;
+            };
+            let mut map = HashMap::new();
+            for (code, status) in codes {
+                let parsed = status
+                    .as_integer()
+                    .ok_or_else(|| format!("expected a status number 1-10, found {status}"))
+                    .and_then(|n| Status::from_code(n).map_err(|e| e.to_string()));
+                match parsed {
+                    Ok(status) => {
+                        map.insert(code, status);
+                    }
+                    Err(message) => self.problems.push(ConfigProblem {
+                        key: format!("{key}.{source}.{code}"),
+                        origin: origin.clone(),
+                        message,
+                    }),
+                }
+            }
+            maps.insert(source, map);
+        }
+        maps
     }
 
     fn problem(&mut self, key: &str, message: String) {
@@ -548,6 +617,7 @@ mod tests {
             format!("{:?}", built_in.procedures)
         );
         assert_eq!(from_file.log, built_in.log);
+        assert_eq!(from_file.ingest, built_in.ingest);
     }
 
     #[test]
@@ -612,6 +682,22 @@ mod tests {
             text.contains("sever.port (from ") && text.contains("unknown key"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn status_maps_are_read_per_source() {
+        let settings = load(
+            "[ingest]\nstatus_map = { tinh = { \"11\" = 4, interoperating = 4 } }\n",
+            &[],
+        )
+        .expect("valid");
+        let tinh = &settings.ingest.status_map["tinh"];
+        assert_eq!(tinh["11"], Status::Processing);
+        assert_eq!(tinh["interoperating"], Status::Processing);
+        let errors = load("[ingest]\nstatus_map = { tinh = { \"11\" = 12 } }\n", &[])
+            .unwrap_err()
+            .0;
+        assert_eq!(errors[0].key, "ingest.status_map.tinh.11");
     }
 
     #[test]

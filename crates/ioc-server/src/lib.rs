@@ -1,9 +1,12 @@
 //! The `ioc` server: configuration, CLI commands, the HTTP API and the
 //! wiring of the pipeline. The binary in `main.rs` only parses arguments.
 
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod error;
+pub mod metrics;
 pub mod reference;
 pub mod routes;
 pub mod startup;

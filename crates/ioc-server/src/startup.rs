@@ -2,19 +2,31 @@
 //! and reference data up to date, bind, serve.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use ioc_store::{Store, StoreOptions};
 use tracing_actix_web::TracingLogger;
 
-use crate::config::Settings;
+use ioc_core::{LocalCalendar, UnitTree};
+
+use crate::config::{IngestSettings, Settings};
+use crate::metrics::Metrics;
 use crate::routes;
 
 /// Shared state of the HTTP handlers.
 pub struct AppState {
     /// The database.
     pub store: Store,
+    /// The unit tree, as stored.
+    pub tree: Arc<UnitTree>,
+    /// The calendar of local times in payloads.
+    pub calendar: LocalCalendar,
+    /// Ingestion limits and status maps.
+    pub ingest: IngestSettings,
+    /// The metrics registry.
+    pub metrics: Metrics,
 }
 
 /// A bound server, ready to run.
@@ -30,16 +42,37 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = open_store(&settings).await?;
         prepare(&settings, &store).await?;
+        let levels = settings.units.levels.clone();
+        let tree = store
+            .run(move |conn| ioc_store::reference::unit_tree(conn, &levels))
+            .await
+            .context("cannot read the unit tree from the database")?;
+        if tree.is_empty() {
+            tracing::warn!(
+                message = "The database has no units; every dossier will be rejected. Run `ioc units load`."
+            );
+        }
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let address = listener.local_addr()?;
-        let state = web::Data::new(AppState { store });
+        let state = web::Data::new(AppState {
+            store,
+            tree: Arc::new(tree),
+            calendar: settings.timeliness.calendar,
+            ingest: settings.ingest.clone(),
+            metrics: Metrics::new().context("cannot register metrics")?,
+        });
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
+                .service(routes::metrics::metrics)
+                .service(routes::ingest::post_dossiers)
+                .service(routes::ingest::dvcqg_sync)
+                .service(routes::ingest::dvcqg_progress)
+                .service(routes::ingest::put_procedures)
         })
         .listen(listener)?;
         if settings.server.workers > 0 {

@@ -560,3 +560,24 @@ fn update_rows(
     .execute(pg)?;
     Ok(())
 }
+
+/// The stored states of dossiers `codes` from `source`, by code.
+pub fn find_many(
+    conn: &mut AnyConnection,
+    source: &str,
+    codes: &[String],
+) -> Result<HashMap<String, DossierState>, StoreError> {
+    let mut found = HashMap::with_capacity(codes.len());
+    // Bounded IN lists: SQLite allows 32,766 variables per statement.
+    for chunk in codes.chunks(10_000) {
+        let rows: Vec<DossierRow> = dossiers::table
+            .filter(dossiers::source.eq(source))
+            .filter(dossiers::code.eq_any(chunk))
+            .select(DossierRow::as_select())
+            .load(conn)?;
+        for row in rows {
+            found.insert(row.code.clone(), row.into_state()?);
+        }
+    }
+    Ok(found)
+}

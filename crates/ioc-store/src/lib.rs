@@ -16,6 +16,7 @@ pub mod schema;
 #[cfg(feature = "test-util")]
 pub mod testing;
 mod time;
+pub mod tokens;
 
 pub use backend::{AnyConnection, Backend, DatabaseUrl};
 pub use error::StoreError;

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use ioc_core::{Catalog, UnitTree};
+use ioc_core::unit::FormerName;
+use ioc_core::{AliasSystem, Catalog, Levels, Unit, UnitCode, UnitTree, UnitTreeBuilder};
 
 use crate::schema::{procedures, unit_aliases, unit_names, units};
 use crate::time::to_db;
@@ -261,4 +262,56 @@ pub fn all_procedures(conn: &mut AnyConnection) -> Result<Vec<ProcedureRow>, Sto
         .order(procedures::code)
         .select(ProcedureRow::as_select())
         .load(conn)?)
+}
+
+/// The unit tree as stored, with former names and aliases, checked against
+/// `levels` (the store is the source of truth for a running server).
+pub fn unit_tree(conn: &mut AnyConnection, levels: &Levels) -> Result<UnitTree, StoreError> {
+    let origin = "units table";
+    let mut builder = UnitTreeBuilder::new(levels.clone());
+    for row in all_units(conn)? {
+        let code = parse_code(&row.code)?;
+        let parent = row.parent_code.as_deref().map(parse_code).transpose()?;
+        builder.add_unit(
+            origin,
+            0,
+            Unit {
+                code,
+                name: row.name,
+                level: row.level,
+                parent,
+                former_names: Vec::new(),
+                aliases: Vec::new(),
+            },
+        );
+    }
+    let names: Vec<NameRow> = unit_names::table.select(NameRow::as_select()).load(conn)?;
+    for row in names {
+        let former = FormerName {
+            name: row.name,
+            valid_from: row.valid_from,
+            valid_to: row.valid_to,
+        };
+        builder.add_former_name("unit_names table", 0, parse_code(&row.unit_code)?, former);
+    }
+    let aliases: Vec<AliasRow> = unit_aliases::table
+        .select(AliasRow::as_select())
+        .load(conn)?;
+    for row in aliases {
+        let system = AliasSystem::parse(&row.system).map_err(StoreError::Corrupt)?;
+        builder.add_alias(
+            "unit_aliases table",
+            0,
+            parse_code(&row.unit_code)?,
+            system,
+            row.alias,
+        );
+    }
+    builder
+        .build()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_code(raw: &str) -> Result<UnitCode, StoreError> {
+    UnitCode::parse(raw).map_err(|e| StoreError::Corrupt(format!("unit code {e}")))
 }

@@ -1,3 +1,5 @@
 //! HTTP routes.
 
 pub mod health;
+pub mod ingest;
+pub mod metrics;

@@ -1,0 +1,289 @@
+//! The DVCQG sync format (DOMAIN.md §2), so that a province's existing sync
+//! client can point at ioc: `DongBoHoSoMC` sends dossiers, and
+//! `CapNhatTienDoHoSoMC` sends progress steps that move a dossier's status.
+//!
+//! A body is a bare JSON array, or the envelope
+//! `{"session", "madonvi", "service", "isUpdating", "data": [...]}`. Times
+//! are `yyyyMMddHHmmss` in local time; an empty string means none. Only the
+//! fields a metric needs are read: personal data never enters ioc.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use ioc_core::{Channel, Dossier, DossierState, LocalCalendar, Status, UnitTree};
+use serde_json::{Map, Value};
+
+use crate::error::{BatchError, FieldError};
+use crate::native::{MAX_CODE_LEN, MAX_PROCEDURE_LEN};
+
+/// The service name of dossier sync.
+pub const SYNC_SERVICE: &str = "DongBoHoSoMC";
+/// The service name of progress updates.
+pub const PROGRESS_SERVICE: &str = "CapNhatTienDoHoSoMC";
+
+/// What a DVCQG record is read against.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The unit tree, to resolve units by code, alias or name.
+    pub tree: &'a UnitTree,
+    /// The calendar of the local times in payloads.
+    pub calendar: LocalCalendar,
+    /// The sender's own status codes, mapped to standard ones.
+    pub status_map: &'a HashMap<String, Status>,
+}
+
+/// The records of a body and the envelope's unit, if any.
+#[derive(Debug)]
+pub struct Envelope {
+    /// `madonvi`: the sending unit, used when a record's `DonViXuLy` does not resolve.
+    pub unit: Option<String>,
+    /// The records.
+    pub records: Vec<Value>,
+}
+
+/// Reads a body of `service`: a bare array or an envelope.
+pub fn split(body: &[u8], service: &str) -> Result<Envelope, BatchError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(BatchError::Empty);
+    }
+    match serde_json::from_slice::<Value>(body).map_err(|e| BatchError::malformed(&e))? {
+        Value::Array(records) => Ok(Envelope { unit: None, records }),
+        Value::Object(mut envelope) => {
+            if let Some(sent) = envelope.get("service").and_then(Value::as_str)
+                && sent != service
+            {
+                return Err(BatchError::Shape(format!(
+                    "envelope service is {sent:?}, but this endpoint is {service}"
+                )));
+            }
+            let records = match envelope.remove("data") {
+                Some(Value::Array(records)) => records,
+                Some(_) => return Err(BatchError::Shape("envelope field `data` must be an array".to_owned())),
+                None => return Err(BatchError::Shape("envelope has no `data` array".to_owned())),
+            };
+            let unit = scalar(&envelope, "madonvi");
+            Ok(Envelope { unit, records })
+        }
+        _ => Err(BatchError::Shape(
+            "expected a JSON array of records or an envelope {\"madonvi\", \"service\", \"data\": [...]}".to_owned(),
+        )),
+    }
+}
+
+/// Normalises one `DongBoHoSoMC` record into a dossier version, as
+/// METRICS.md's table "Normalised dossier" says.
+pub fn dossier(
+    value: &Value,
+    envelope_unit: Option<&str>,
+    cx: &Context<'_>,
+) -> Result<Dossier, FieldError> {
+    let record = object(value)?;
+    let code = required(record, "MaHoSo", MAX_CODE_LEN, None)?;
+    let code_hint = Some(code.as_str());
+    let fail = |field: &str, error: String| FieldError::new(code_hint, field, error);
+    let procedure = required(record, "MaTTHC", MAX_PROCEDURE_LEN, code_hint)?;
+    let channel = Channel::parse_dvcqg(&scalar(record, "KenhThucHien").unwrap_or_default())
+        .map_err(|e| fail("KenhThucHien", e.to_string()))?;
+    let status = status(record, "TrangThaiHoSo", cx).map_err(|e| fail("TrangThaiHoSo", e))?;
+    let time = |field: &str| local_time(record, field, cx.calendar).map_err(|e| fail(field, e));
+    let submitted_at = time("NgayNopHoSo")?;
+    let received_at = time("NgayTiepNhan")?;
+    let due_at = time("NgayHenTra")?;
+    let processed_at = time("NgayKetThucXuLy")?;
+    let returned_at = time("NgayTra")?;
+    let refused_at = time("NgayTuChoi")?;
+    let unit = unit(record, envelope_unit, cx.tree).map_err(|(field, e)| fail(field, e))?;
+    let updated_at = [submitted_at, received_at, processed_at, returned_at, refused_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .ok_or_else(|| {
+            fail(
+                "NgayTiepNhan",
+                "no event time (NgayNopHoSo, NgayTiepNhan, NgayKetThucXuLy, NgayTra, NgayTuChoi) to order versions by"
+                    .to_owned(),
+            )
+        })?;
+    let fee_required = fee_required(record).map_err(|e| fail("DanhSachLePhi", e))?;
+    let paid_online = matches!(
+        scalar(record, "DuocThanhToanTrucTuyen").as_deref(),
+        Some("1" | "2")
+    );
+    Ok(Dossier {
+        code,
+        unit,
+        procedure,
+        channel,
+        status,
+        received_at: received_at.filter(|_| !status.is_unreceived()),
+        due_at,
+        finished_at: processed_at
+            .or(returned_at)
+            .filter(|_| status.is_finished()),
+        fee_required,
+        paid_online: paid_online && fee_required,
+        e_result: e_result(record),
+        updated_at,
+    })
+}
+
+/// One `CapNhatTienDoHoSoMC` progress step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressStep {
+    /// `MaHoSo`.
+    pub code: String,
+    /// `TrangThai`: the status the dossier moves to.
+    pub status: Status,
+    /// `ThoiDiemXuLy`: when.
+    pub at: DateTime<Utc>,
+}
+
+/// Reads one progress step.
+pub fn progress_step(value: &Value, cx: &Context<'_>) -> Result<ProgressStep, FieldError> {
+    let record = object(value)?;
+    let code = required(record, "MaHoSo", MAX_CODE_LEN, None)?;
+    let fail = |field: &str, error: String| FieldError::new(Some(&code), field, error);
+    let status = status(record, "TrangThai", cx).map_err(|e| fail("TrangThai", e))?;
+    let at = local_time(record, "ThoiDiemXuLy", cx.calendar)
+        .map_err(|e| fail("ThoiDiemXuLy", e))?
+        .ok_or_else(|| fail("ThoiDiemXuLy", "is required".to_owned()))?;
+    Ok(ProgressStep { code, status, at })
+}
+
+impl ProgressStep {
+    /// The version of `stored` after this step: the new status at the
+    /// step's time, received or finished then if it had not been yet.
+    pub fn apply_to(&self, stored: &DossierState) -> Dossier {
+        let mut next = stored.dossier.clone();
+        next.status = self.status;
+        next.updated_at = self.at;
+        if self.status.is_unreceived() {
+            next.received_at = None;
+        } else if next.received_at.is_none() && !self.status.is_stopped() {
+            next.received_at = Some(self.at);
+        }
+        next.finished_at = if self.status.is_finished() {
+            next.finished_at.or(Some(self.at))
+        } else {
+            None
+        };
+        next
+    }
+}
+
+fn object(value: &Value) -> Result<&Map<String, Value>, FieldError> {
+    value
+        .as_object()
+        .ok_or_else(|| FieldError::new(None, "(record)", "expected a JSON object"))
+}
+
+/// A string or number field as text; an empty string is none.
+fn scalar(record: &Map<String, Value>, field: &str) -> Option<String> {
+    match record.get(field)? {
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn required(
+    record: &Map<String, Value>,
+    field: &str,
+    max: usize,
+    code: Option<&str>,
+) -> Result<String, FieldError> {
+    match scalar(record, field) {
+        None => Err(FieldError::new(code, field, "is required")),
+        Some(s) if s.chars().count() > max => Err(FieldError::new(
+            code,
+            field,
+            format!("is longer than {max} characters"),
+        )),
+        Some(s) => Ok(s),
+    }
+}
+
+fn status(record: &Map<String, Value>, field: &str, cx: &Context<'_>) -> Result<Status, String> {
+    let raw = scalar(record, field).ok_or_else(|| "is required".to_owned())?;
+    if let Some(mapped) = cx.status_map.get(&raw) {
+        return Ok(*mapped);
+    }
+    Status::parse_dvcqg(&raw)
+        .map_err(|e| format!("{e}; map the sender's own codes in ingest.status_map"))
+}
+
+fn local_time(
+    record: &Map<String, Value>,
+    field: &str,
+    calendar: LocalCalendar,
+) -> Result<Option<DateTime<Utc>>, String> {
+    let Some(raw) = scalar(record, field) else {
+        return Ok(None);
+    };
+    let local = NaiveDateTime::parse_from_str(&raw, "%Y%m%d%H%M%S")
+        .map_err(|_| format!("{raw:?} is not a time yyyyMMddHHmmss"))?;
+    calendar
+        .from_local(local)
+        .map(Some)
+        .ok_or_else(|| format!("{raw:?} does not exist in time zone {}", calendar.zone()))
+}
+
+/// The handling unit: `DonViXuLy` (code, alias or name), else the
+/// envelope's `madonvi`.
+fn unit(
+    record: &Map<String, Value>,
+    envelope_unit: Option<&str>,
+    tree: &UnitTree,
+) -> Result<String, (&'static str, String)> {
+    let own =
+        scalar(record, "DonViXuLy").map(|name| tree.resolve(&name).map(|c| c.as_str().to_owned()));
+    let sender = envelope_unit.map(|u| tree.resolve(u).map(|c| c.as_str().to_owned()));
+    match (own, sender) {
+        (Some(Ok(unit)), _) | (_, Some(Ok(unit))) => Ok(unit),
+        (Some(Err(e)), _) => Err(("DonViXuLy", e.to_string())),
+        (None, Some(Err(e))) => Err(("madonvi", e.to_string())),
+        (None, None) => Err((
+            "DonViXuLy",
+            "is required (or give the envelope's madonvi)".to_owned(),
+        )),
+    }
+}
+
+fn fee_required(record: &Map<String, Value>) -> Result<bool, String> {
+    let Some(fees) = record.get("DanhSachLePhi") else {
+        return Ok(false);
+    };
+    let Some(fees) = fees.as_array() else {
+        return Err("expected an array of fee items".to_owned());
+    };
+    for fee in fees {
+        let amount = fee
+            .as_object()
+            .and_then(|f| scalar(f, "Gia"))
+            .unwrap_or_default();
+        let amount: f64 = if amount.is_empty() {
+            0.0
+        } else {
+            amount
+                .parse()
+                .map_err(|_| format!("fee amount Gia {amount:?} is not a number"))?
+        };
+        if amount > 0.0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn e_result(record: &Map<String, Value>) -> bool {
+    record
+        .get("DanhSachGiayToKetQua")
+        .and_then(Value::as_array)
+        .is_some_and(|results| {
+            results
+                .iter()
+                .filter_map(Value::as_object)
+                .any(|r| scalar(r, "DuongDanTepTinKetQua").is_some())
+        })
+}

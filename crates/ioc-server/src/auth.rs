@@ -1,0 +1,251 @@
+//! Bearer tokens: creation, hashing, and the principal a request acts as.
+//!
+//! Roles: `ingest` writes dossiers, as one source and for its unit
+//! subtrees only; `viewer` reads; `operator` also acknowledges alerts;
+//! `admin` does everything but ingest (which is tied to a source).
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use ioc_core::{UnitCode, UnitTree};
+use ioc_ingest::Scope;
+use ioc_store::Store;
+use ioc_store::tokens::{self, NewToken};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// What a token allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Read the API and screens.
+    Viewer,
+    /// Read, and acknowledge alerts.
+    Operator,
+    /// Everything except writing dossiers.
+    Admin,
+    /// Write dossiers of one source and unit scope.
+    Ingest,
+}
+
+impl Role {
+    /// Parses `ingest`, `viewer`, `operator` or `admin`.
+    pub fn parse(raw: &str) -> Result<Role, String> {
+        match raw {
+            "ingest" => Ok(Role::Ingest),
+            "viewer" => Ok(Role::Viewer),
+            "operator" => Ok(Role::Operator),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "unknown role {other:?} (expected ingest, viewer, operator or admin)"
+            )),
+        }
+    }
+
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Ingest => "ingest",
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// The caller of an authenticated request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Token id, for logs.
+    pub token_id: i64,
+    /// Role.
+    pub role: Role,
+    /// Source written as (ingest tokens).
+    pub source: Option<String>,
+    /// Units that may be written (ingest tokens).
+    pub scope: Scope,
+}
+
+/// A new random token: `ioc_` and 64 hex digits.
+pub fn generate_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("ioc_{}", hex(&bytes)))
+}
+
+/// The stored form of a token: its SHA-256, hex.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// What `ioc token create` stores, checked against the unit tree.
+pub fn new_token(
+    role: Role,
+    source: Option<&str>,
+    units: &[String],
+    label: &str,
+    tree: &UnitTree,
+    token: &str,
+) -> Result<NewToken, String> {
+    if role == Role::Ingest {
+        let source = source.ok_or("an ingest token needs --source NAME")?;
+        if source.is_empty()
+            || source.len() > 64
+            || !source
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(format!(
+                "source {source:?} must be 1-64 characters of letters, digits, '-', '_' and '.'"
+            ));
+        }
+        if units.is_empty() {
+            return Err(
+                "an ingest token needs --units CODE[,CODE] (the subtrees it may write)".to_owned(),
+            );
+        }
+    } else if source.is_some() || !units.is_empty() {
+        return Err(format!(
+            "--source and --units apply to ingest tokens only, not {}",
+            role.as_str()
+        ));
+    }
+    for unit in units {
+        let known = UnitCode::parse(unit)
+            .ok()
+            .is_some_and(|c| tree.get(&c).is_some());
+        if !known {
+            return Err(format!("unknown unit code {unit:?} in --units"));
+        }
+    }
+    Ok(NewToken {
+        token_hash: hash_token(token),
+        role: role.as_str().to_owned(),
+        source: source.map(str::to_owned),
+        units: units.join(","),
+        label: label.to_owned(),
+        created_at: chrono::Utc::now().naive_utc(),
+    })
+}
+
+/// Resolves the request's bearer token: 401 when it is missing, malformed,
+/// unknown or revoked.
+pub async fn authenticate(
+    req: &HttpRequest,
+    store: &Store,
+    tree: &UnitTree,
+) -> Result<Principal, ApiError> {
+    let token = bearer(req)?;
+    let hash = hash_token(&token);
+    let row = store
+        .run(move |conn| tokens::find_active(conn, &hash))
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the bearer token is unknown or revoked".to_owned())
+        })?;
+    let role =
+        Role::parse(&row.role).map_err(|e| ApiError::Internal(format!("token {}: {e}", row.id)))?;
+    let scope = if role == Role::Ingest {
+        let mut units = HashSet::new();
+        for root in row.units.split(',').filter(|u| !u.is_empty()) {
+            if let Ok(code) = UnitCode::parse(root) {
+                units.extend(
+                    tree.subtree(&code)
+                        .into_iter()
+                        .map(|c| c.as_str().to_owned()),
+                );
+            }
+        }
+        Scope::Units(units)
+    } else {
+        Scope::All
+    };
+    Ok(Principal {
+        token_id: row.id,
+        role,
+        source: row.source,
+        scope,
+    })
+}
+
+/// Requires the principal to hold `role`, or a higher one for reads.
+pub fn require(principal: &Principal, role: Role) -> Result<(), ApiError> {
+    let allowed = match role {
+        Role::Ingest => principal.role == Role::Ingest,
+        Role::Viewer | Role::Operator | Role::Admin => {
+            principal.role != Role::Ingest && principal.role >= role
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "this endpoint needs a token of role {}; this one is {}",
+            role.as_str(),
+            principal.role.as_str()
+        )))
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("missing Authorization: Bearer <token> header".to_owned())
+    })?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::Unauthorized("the Authorization header is not readable text".to_owned())
+    })?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(ApiError::Unauthorized(
+            "the Authorization header must be `Bearer <token>`".to_owned(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = generate_token().expect("token");
+        let b = generate_token().expect("token");
+        assert_ne!(a, b);
+        assert!(a.starts_with("ioc_") && a.len() == 68, "{a}");
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn reads_need_a_reading_role() {
+        let principal = |role| Principal {
+            token_id: 1,
+            role,
+            source: None,
+            scope: Scope::All,
+        };
+        assert!(require(&principal(Role::Admin), Role::Viewer).is_ok());
+        assert!(require(&principal(Role::Viewer), Role::Admin).is_err());
+        assert!(require(&principal(Role::Ingest), Role::Viewer).is_err());
+        assert!(require(&principal(Role::Admin), Role::Ingest).is_err());
+        assert!(require(&principal(Role::Ingest), Role::Ingest).is_ok());
+    }
+}

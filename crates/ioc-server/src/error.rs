@@ -1,0 +1,143 @@
+//! Errors at the HTTP edge: a stable snake_case code, a status, and a
+//! message that says what to fix. Internal errors are logged in full and
+//! answered with an opaque message.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use ioc_ingest::BatchError;
+use ioc_store::StoreError;
+use serde_json::json;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed; `code` says how.
+    #[error("{message}")]
+    BadRequest {
+        /// Stable code, e.g. `malformed_json`.
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No valid bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The body or batch is larger than the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The body's content type is not accepted.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The database does not answer.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; details go to the log only.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// The message shown to the client.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "internal error; see the server log".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            ApiError::Internal(detail) => {
+                tracing::error!(message = "Request failed.", error = %detail)
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::warn!(message = "Database unavailable.", error = %detail)
+            }
+            _ => {}
+        }
+    }
+
+    /// The response in DVCQG style (`error_code`, `message`), for the
+    /// endpoints that stand in for the national portal.
+    pub fn dvcqg_response(&self) -> HttpResponse {
+        self.log();
+        self.builder().json(json!({
+            "error_code": "-1",
+            "error": self.code(),
+            "message": self.public_message(),
+        }))
+    }
+
+    fn builder(&self) -> actix_web::HttpResponseBuilder {
+        let mut builder = HttpResponse::build(self.status_code());
+        if let ApiError::Unauthorized(_) = self {
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        builder
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        self.builder().json(json!({
+            "error": self.code(),
+            "message": self.public_message(),
+        }))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) | StoreError::Connect { .. } => {
+                ApiError::Unavailable(e.to_string())
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<BatchError> for ApiError {
+    fn from(e: BatchError) -> Self {
+        let code = match &e {
+            BatchError::TooManyRecords { .. } => return ApiError::PayloadTooLarge(e.to_string()),
+            BatchError::Empty => "empty_body",
+            BatchError::Malformed { .. } => "malformed_json",
+            BatchError::Shape(_) => "invalid_batch",
+        };
+        ApiError::BadRequest {
+            code,
+            message: e.to_string(),
+        }
+    }
+}

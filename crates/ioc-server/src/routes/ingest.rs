@@ -1,0 +1,347 @@
+//! Writing dossiers: ioc's native batch API, the DVCQG-compatible
+//! endpoints, and the procedure catalog.
+
+use std::time::Instant;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, put, web};
+use ioc_core::{Catalog, Dossier};
+use ioc_ingest::dvcqg::{self, PROGRESS_SERVICE, SYNC_SERVICE};
+use ioc_ingest::{BatchError, BatchReport, FieldError, native};
+use ioc_store::dossiers;
+use ioc_store::reference::{self, LoadReport};
+use serde_json::json;
+
+use crate::auth::{self, Principal, Role};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// `POST /api/v1/dossiers`: a JSON array (`application/json`) or NDJSON
+/// (`application/x-ndjson`) of dossier versions in the native schema.
+#[post("/api/v1/dossiers")]
+pub async fn post_dossiers(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let (principal, source) = ingest_principal(&req, &state).await?;
+    let ndjson = match media_type(&req).as_deref() {
+        Some("application/json") => false,
+        Some("application/x-ndjson") => true,
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Content-Type {} is not accepted; send application/json (an array) or application/x-ndjson",
+                other.map_or_else(|| "(none)".to_owned(), |t| format!("{t:?}"))
+            )));
+        }
+    };
+    let body = read_body(body, state.ingest.max_body_bytes).await?;
+    let tree = state.tree.clone();
+    let limit = state.ingest.max_batch_records;
+    let records = web::block(
+        move || -> Result<Vec<Result<Dossier, FieldError>>, BatchError> {
+            let values = if ndjson {
+                native::split_ndjson(&body)?
+            } else {
+                native::split_json_array(&body)?
+                    .into_iter()
+                    .map(Ok)
+                    .collect()
+            };
+            within_limit(values.len(), limit)?;
+            Ok(values
+                .into_iter()
+                .map(|v| v.and_then(|v| native::from_json(&v, &tree)))
+                .collect())
+        },
+    )
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let report = apply(&state, &principal, &source, records).await?;
+    finish(&state, "dossiers", &source, &report, started);
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// `POST /api/v1/dvcqg/DongBoHoSoMC`: dossiers in the DVCQG sync format.
+#[post("/api/v1/dvcqg/DongBoHoSoMC")]
+pub async fn dvcqg_sync(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let result = async {
+        let (principal, source) = ingest_principal(&req, &state).await?;
+        let body = read_body(body, state.ingest.max_body_bytes).await?;
+        let envelope = dvcqg::split(&body, SYNC_SERVICE)?;
+        within_limit(envelope.records.len(), state.ingest.max_batch_records)?;
+        let envelope_unit = envelope_unit(&state, &principal, envelope.unit.as_deref())?;
+        let no_map = Default::default();
+        let cx = dvcqg::Context {
+            tree: &state.tree,
+            calendar: state.calendar,
+            status_map: state.ingest.status_map.get(&source).unwrap_or(&no_map),
+        };
+        let records: Vec<_> = envelope
+            .records
+            .iter()
+            .map(|r| dvcqg::dossier(r, envelope_unit.as_deref(), &cx))
+            .collect();
+        let report = apply(&state, &principal, &source, records).await?;
+        finish(&state, "dvcqg_sync", &source, &report, started);
+        Ok::<_, ApiError>(report)
+    }
+    .await;
+    dvcqg_answer(result)
+}
+
+/// `POST /api/v1/dvcqg/CapNhatTienDoHoSoMC`: progress steps that move the
+/// status of dossiers already sent.
+#[post("/api/v1/dvcqg/CapNhatTienDoHoSoMC")]
+pub async fn dvcqg_progress(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let result = async {
+        let (principal, source) = ingest_principal(&req, &state).await?;
+        let body = read_body(body, state.ingest.max_body_bytes).await?;
+        let envelope = dvcqg::split(&body, PROGRESS_SERVICE)?;
+        within_limit(envelope.records.len(), state.ingest.max_batch_records)?;
+        let no_map = Default::default();
+        let cx = dvcqg::Context {
+            tree: &state.tree,
+            calendar: state.calendar,
+            status_map: state.ingest.status_map.get(&source).unwrap_or(&no_map),
+        };
+        let steps: Vec<_> = envelope.records.iter().map(|r| dvcqg::progress_step(r, &cx)).collect();
+        let codes: Vec<String> = steps.iter().flatten().map(|s| s.code.clone()).collect();
+        let lookup_source = source.clone();
+        let stored = state
+            .store
+            .run(move |conn| dossiers::find_many(conn, &lookup_source, &codes))
+            .await?;
+        let records: Vec<_> = steps
+            .into_iter()
+            .map(|step| {
+                let step = step?;
+                let current = stored.get(&step.code).ok_or_else(|| {
+                    FieldError::new(
+                        Some(&step.code),
+                        "MaHoSo",
+                        format!(
+                            "dossier {} of source {source} is not known; send it with {SYNC_SERVICE} first",
+                            step.code
+                        ),
+                    )
+                })?;
+                Ok(step.apply_to(current))
+            })
+            .collect();
+        let report = apply(&state, &principal, &source, records).await?;
+        finish(&state, "dvcqg_progress", &source, &report, started);
+        Ok::<_, ApiError>(report)
+    }
+    .await;
+    dvcqg_answer(result)
+}
+
+/// `PUT /api/v1/procedures` (admin): the procedure catalog as CSV
+/// (`text/csv`, the format of `config/procedures/*.csv`), inserted or
+/// updated; procedures not in the body are kept.
+#[put("/api/v1/procedures")]
+pub async fn put_procedures(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth::authenticate(&req, &state.store, &state.tree).await?;
+    auth::require(&principal, Role::Admin)?;
+    if media_type(&req).as_deref() != Some("text/csv") {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the catalog as text/csv with header code,name,field,online_level,levels,fee"
+                .to_owned(),
+        ));
+    }
+    let body = read_body(body, state.ingest.max_body_bytes).await?;
+    let catalog = Catalog::read(
+        state.tree.levels(),
+        vec![("request body".to_owned(), body.as_ref())],
+    )
+    .map_err(|errors| ApiError::BadRequest {
+        code: "invalid_catalog",
+        message: errors.to_string(),
+    })?;
+    let report: LoadReport = state
+        .store
+        .run(move |conn| reference::load_procedures(conn, &catalog, chrono::Utc::now()))
+        .await?;
+    tracing::info!(
+        message = "Procedure catalog updated.",
+        token = principal.token_id,
+        inserted = report.inserted,
+        updated = report.updated,
+        unchanged = report.unchanged
+    );
+    Ok(HttpResponse::Ok().json(json!({
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+    })))
+}
+
+/// Authenticates an ingest token and returns it with its source.
+async fn ingest_principal(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(Principal, String), ApiError> {
+    let principal = auth::authenticate(req, &state.store, &state.tree).await?;
+    auth::require(&principal, Role::Ingest)?;
+    let source = principal.source.clone().ok_or_else(|| {
+        ApiError::Internal(format!("ingest token {} has no source", principal.token_id))
+    })?;
+    Ok((principal, source))
+}
+
+/// The envelope's `madonvi`, which must lie within the token's scope: a
+/// batch sent on behalf of another unit is refused as a whole (403).
+fn envelope_unit(
+    state: &AppState,
+    principal: &Principal,
+    unit: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    let Some(unit) = unit else {
+        return Ok(None);
+    };
+    match state.tree.resolve(unit) {
+        Ok(code) if principal.scope.allows(code.as_str()) => Ok(Some(unit.to_owned())),
+        Ok(code) => Err(ApiError::Forbidden(format!(
+            "madonvi {unit:?} is unit {code}, outside the units this token may write"
+        ))),
+        Err(e) => Err(ApiError::BadRequest {
+            code: "unknown_unit",
+            message: format!("madonvi: {e}"),
+        }),
+    }
+}
+
+async fn apply(
+    state: &AppState,
+    principal: &Principal,
+    source: &str,
+    records: Vec<Result<Dossier, FieldError>>,
+) -> Result<BatchReport, ApiError> {
+    let checked = ioc_ingest::check(records, &principal.scope);
+    Ok(ioc_ingest::apply(&state.store, source, checked).await?)
+}
+
+fn finish(state: &AppState, endpoint: &str, source: &str, report: &BatchReport, started: Instant) {
+    let elapsed = started.elapsed();
+    state.metrics.record_batch(source, report);
+    state
+        .metrics
+        .ingest_batch_seconds
+        .with_label_values(&[endpoint])
+        .observe(elapsed.as_secs_f64());
+    tracing::info!(
+        message = "Batch ingested.",
+        endpoint,
+        source,
+        accepted = report.accepted,
+        duplicates = report.duplicates,
+        stale = report.stale,
+        rejected = report.rejected.len(),
+        millis = elapsed.as_millis()
+    );
+}
+
+fn dvcqg_answer(result: Result<BatchReport, ApiError>) -> HttpResponse {
+    match result {
+        Ok(report) => {
+            let (error_code, message) = if report.rejected.is_empty() {
+                (
+                    "0",
+                    format!(
+                        "Đồng bộ thành công {} hồ sơ ({} mới hoặc cập nhật, {} trùng, {} cũ hơn bản đã có)",
+                        report.accepted + report.duplicates + report.stale,
+                        report.accepted,
+                        report.duplicates,
+                        report.stale
+                    ),
+                )
+            } else {
+                (
+                    "-2",
+                    format!(
+                        "Đồng bộ {} hồ sơ; {} hồ sơ bị từ chối, xem danh sách rejected",
+                        report.accepted + report.duplicates + report.stale,
+                        report.rejected.len()
+                    ),
+                )
+            };
+            HttpResponse::Ok().json(json!({
+                "error_code": error_code,
+                "message": message,
+                "accepted": report.accepted,
+                "duplicates": report.duplicates,
+                "stale": report.stale,
+                "rejected": report.rejected,
+            }))
+        }
+        Err(e) => e.dvcqg_response(),
+    }
+}
+
+fn within_limit(count: usize, limit: usize) -> Result<(), BatchError> {
+    if count > limit {
+        Err(BatchError::TooManyRecords { count, limit })
+    } else {
+        Ok(())
+    }
+}
+
+/// The media type of the request, lower case, without parameters.
+fn media_type(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    (!essence.is_empty()).then_some(essence)
+}
+
+/// The whole body, refused with 413 past `limit` bytes.
+async fn read_body(body: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let too_large = || {
+        ApiError::PayloadTooLarge(format!(
+            "the request body exceeds the limit of {limit} bytes (ingest.max_body_bytes); send smaller batches"
+        ))
+    };
+    match body.to_bytes_limited(limit).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Err(_limit_exceeded) => Err(too_large()),
+        Ok(Err(e)) => Err(ApiError::BadRequest {
+            code: "unreadable_body",
+            message: format!("the request body could not be read: {e}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ioc_ingest::Scope;
+
+    #[test]
+    fn batches_over_the_limit_are_refused_with_the_limit() {
+        let err = ApiError::from(within_limit(11, 10).unwrap_err());
+        assert_eq!(err.code(), "payload_too_large");
+        assert!(err.to_string().contains("at most 10"), "{err}");
+        assert!(within_limit(10, 10).is_ok());
+    }
+
+    #[test]
+    fn scopes_are_sets_of_units() {
+        let scope = Scope::Units(["25432".to_owned()].into());
+        assert!(scope.allows("25432") && !scope.allows("25433"));
+    }
+}
