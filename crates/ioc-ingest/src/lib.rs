@@ -12,6 +12,7 @@ pub mod apply;
 pub mod batch;
 pub mod dvcqg;
 pub mod error;
+pub mod import;
 pub mod native;
 
 pub use apply::{BatchReport, apply};

@@ -89,6 +89,22 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// Checks a source name: 1-64 characters of letters, digits, `-`, `_`, `.`.
+pub fn check_source(source: &str) -> Result<(), String> {
+    let valid = !source.is_empty()
+        && source.len() <= 64
+        && source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "source {source:?} must be 1-64 characters of letters, digits, '-', '_' and '.'"
+        ))
+    }
+}
+
 /// What `ioc token create` stores, checked against the unit tree.
 pub fn new_token(
     role: Role,

@@ -42,6 +42,53 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Backfill dossiers from files; resumable, counts nothing twice.
+    Import(ImportArgs),
+    /// Write simulated dossiers (native NDJSON) for the configured units and catalog.
+    Simulate(SimulateArgs),
+}
+
+/// `ioc simulate …`
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// How many dossiers.
+    #[arg(long)]
+    pub dossiers: u64,
+    /// The file to write (NDJSON, one dossier per line).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed: the same seed gives the same file.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First local day of receptions.
+    #[arg(long, default_value = "2022-06-01")]
+    pub start: chrono::NaiveDate,
+    /// Days that receptions span.
+    #[arg(long, default_value_t = 92)]
+    pub days: u32,
+}
+
+/// `ioc import …`
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Files to import, in order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The source the dossiers are written as (as an ingest token's source).
+    #[arg(long)]
+    pub source: String,
+    /// ndjson or csv (native schema), or dvcqg (a DongBoHoSoMC array or envelope).
+    #[arg(long)]
+    pub format: String,
+    /// Records per transaction.
+    #[arg(long, default_value_t = 20_000)]
+    pub chunk: usize,
+    /// Where rejected records go (default: FILE.rejects.ndjson; one file only).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Read the files from the start, ignoring where an earlier run stopped.
+    #[arg(long)]
+    pub restart: bool,
 }
 
 /// `ioc token …`
@@ -175,6 +222,11 @@ impl Command {
                     anyhow::bail!("no active token with id {id}")
                 }
             }
+            Command::Import(args) => {
+                let store = open_store(&settings).await?;
+                commands::import(&settings, &store, args).await
+            }
+            Command::Simulate(args) => commands::simulate(&settings, &args),
             Command::Config(ConfigCommand::Check) => match commands::check_config(&settings) {
                 Ok(summary) => {
                     println!("{summary}");

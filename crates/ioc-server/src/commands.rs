@@ -5,7 +5,19 @@ use ioc_store::Store;
 use ioc_store::reference::{self, LoadReport};
 use ioc_store::tokens;
 
-use crate::auth::{Role, generate_token, new_token};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ioc_ingest::import::{Format, ImportSpec, import_file};
+use ioc_store::imports::Checkpoint;
+
+use crate::auth::{self, Role, generate_token, new_token};
+use std::io::Write as _;
+
+use ioc_sim::{Generator, Scenario};
+
+use crate::cli::{ImportArgs, SimulateArgs};
 
 use crate::config::Settings;
 use crate::reference::{read_catalog, read_unit_tree};
@@ -76,4 +88,167 @@ pub async fn create_token(
         .await
         .context("cannot store the token")?;
     Ok((token, id))
+}
+
+/// Runs `ioc import`: each file in turn, with progress on a terminal and
+/// totals at the end.
+pub async fn import(settings: &Settings, store: &Store, args: ImportArgs) -> anyhow::Result<()> {
+    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    auth::check_source(&args.source).map_err(anyhow::Error::msg)?;
+    if args.rejects.is_some() && args.files.len() > 1 {
+        anyhow::bail!(
+            "--rejects names one file; with several inputs each gets FILE.rejects.ndjson"
+        );
+    }
+    if args.chunk == 0 {
+        anyhow::bail!("--chunk must be at least 1");
+    }
+    let levels = settings.units.levels.clone();
+    let tree = store
+        .run(move |conn| reference::unit_tree(conn, &levels))
+        .await
+        .context("cannot read the unit tree")?;
+    let status_map = settings
+        .ingest
+        .status_map
+        .get(&args.source)
+        .cloned()
+        .unwrap_or_default();
+    let calendar = settings.timeliness.calendar;
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = store.get()?;
+        let mut total = Checkpoint::default();
+        for file in &args.files {
+            let rejects = args.rejects.clone().unwrap_or_else(|| {
+                let mut name = file.clone().into_os_string();
+                name.push(".rejects.ndjson");
+                PathBuf::from(name)
+            });
+            let spec = ImportSpec {
+                source: &args.source,
+                format,
+                tree: &tree,
+                calendar,
+                status_map: &status_map,
+                chunk_size: args.chunk,
+                rejects: rejects.clone(),
+                restart: args.restart,
+            };
+            let mut meter = ProgressMeter::new(file);
+            let summary = import_file(&mut conn, file, &spec, &mut |cp| meter.show(cp))
+                .with_context(|| {
+                    format!(
+                        "import of {} stopped; run the same command again to resume",
+                        file.display()
+                    )
+                })?;
+            meter.done();
+            let t = &summary.totals;
+            println!(
+                "{}: accepted {}, duplicates {}, stale {}, rejected {} ({} records{})",
+                file.display(),
+                t.accepted,
+                t.duplicates,
+                t.stale,
+                t.rejected,
+                t.records,
+                if summary.resumed_from > 0 {
+                    format!("; resumed after record {}", summary.resumed_from)
+                } else {
+                    String::new()
+                }
+            );
+            if t.rejected > 0 {
+                println!(
+                    "  rejected records and their reasons: {}",
+                    rejects.display()
+                );
+            }
+            total.accepted += t.accepted;
+            total.duplicates += t.duplicates;
+            total.stale += t.stale;
+            total.rejected += t.rejected;
+            total.records += t.records;
+        }
+        if args.files.len() > 1 {
+            println!(
+                "total: accepted {}, duplicates {}, stale {}, rejected {} ({} records)",
+                total.accepted, total.duplicates, total.stale, total.rejected, total.records
+            );
+        }
+        Ok(())
+    })
+    .await?
+}
+
+/// A one-line progress display with rows per second, on a terminal only.
+struct ProgressMeter {
+    name: String,
+    started: Instant,
+    first_records: Option<u64>,
+    terminal: bool,
+}
+
+impl ProgressMeter {
+    fn new(file: &std::path::Path) -> Self {
+        ProgressMeter {
+            name: file.display().to_string(),
+            started: Instant::now(),
+            first_records: None,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&mut self, cp: &Checkpoint) {
+        if !self.terminal {
+            return;
+        }
+        let base = *self.first_records.get_or_insert(cp.records);
+        let rate = (cp.records - base) as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        eprint!(
+            "\r{}: {} records, {:.0} rows/s, accepted {}, duplicates {}, stale {}, rejected {}   ",
+            self.name, cp.records, rate, cp.accepted, cp.duplicates, cp.stale, cp.rejected
+        );
+    }
+
+    fn done(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
+}
+
+/// Runs `ioc simulate`: writes seeded dossiers for the configured tree and
+/// catalog, as native NDJSON.
+pub fn simulate(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<()> {
+    let tree = read_unit_tree(&settings.units)?;
+    let catalog = read_catalog(&settings.units.levels, &settings.procedures)?;
+    let end = args.start + chrono::Days::new(u64::from(args.days));
+    let scenario = Scenario {
+        seed: args.seed,
+        start: args.start,
+        days: args.days,
+        online_share_start: 0.2,
+        online_share_end: 0.6,
+        late_share: 0.02,
+        now: settings.timeliness.calendar.start_of(end),
+    };
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let generator = Generator::new(scenario, settings.timeliness.calendar, &tree, &catalog);
+    for dossier in generator.take(usize::try_from(args.dossiers).unwrap_or(usize::MAX)) {
+        serde_json::to_writer(&mut out, &dossier)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "{}: {} dossiers (seed {})",
+        args.out.display(),
+        args.dossiers,
+        args.seed
+    );
+    Ok(())
 }

@@ -11,11 +11,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, SmallInt, Text, Timestamp};
 use diesel::sqlite::SqliteConnection;
 use ioc_core::{Dossier, DossierState, Status, VersionOrder};
 
-use crate::schema::{dossier_changes, dossiers};
+use crate::imports::CheckpointRow;
+use crate::schema::{dossier_changes, dossiers, import_checkpoints};
 use crate::time::{from_db, to_db};
 use crate::{AnyConnection, StoreError};
 
@@ -41,7 +43,7 @@ impl Outcome {
 
 /// A dossier row as stored (without its surrogate key).
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = dossiers, treat_none_as_null = true)]
+#[diesel(table_name = dossiers, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub(crate) struct DossierRow {
     pub(crate) source: String,
     pub(crate) code: String,
@@ -108,12 +110,49 @@ impl DossierRow {
     }
 }
 
+/// A dossier row with its pre-allocated key. Flat (not embedding
+/// [`DossierRow`]) because diesel's `COPY FROM` takes flat rows only.
 #[derive(Insertable)]
-#[diesel(table_name = dossiers)]
+#[diesel(table_name = dossiers, treat_none_as_default_value = false)]
 struct NewDossier {
     id: i64,
-    #[diesel(embed)]
-    row: DossierRow,
+    source: String,
+    code: String,
+    unit_code: String,
+    procedure_code: String,
+    channel: String,
+    status: i16,
+    received_at: Option<NaiveDateTime>,
+    due_at: Option<NaiveDateTime>,
+    finished_at: Option<NaiveDateTime>,
+    stopped_at: Option<NaiveDateTime>,
+    fee_required: bool,
+    paid_online: bool,
+    e_result: bool,
+    updated_at: NaiveDateTime,
+}
+
+impl NewDossier {
+    fn new(id: i64, row: &DossierRow) -> Self {
+        let row = row.clone();
+        NewDossier {
+            id,
+            source: row.source,
+            code: row.code,
+            unit_code: row.unit_code,
+            procedure_code: row.procedure_code,
+            channel: row.channel,
+            status: row.status,
+            received_at: row.received_at,
+            due_at: row.due_at,
+            finished_at: row.finished_at,
+            stopped_at: row.stopped_at,
+            fee_required: row.fee_required,
+            paid_online: row.paid_online,
+            e_result: row.e_result,
+            updated_at: row.updated_at,
+        }
+    }
 }
 
 /// One row of the change log, without its sequence number.
@@ -241,14 +280,37 @@ pub fn apply(
     versions: &[Dossier],
     recorded_at: DateTime<Utc>,
 ) -> Result<Vec<Outcome>, StoreError> {
+    apply_then(conn, source, versions, recorded_at, None)
+}
+
+/// Makes the checkpoint row to write once the outcomes of a chunk are known.
+pub(crate) type CheckpointFn<'a> = &'a dyn Fn(&[Outcome]) -> CheckpointRow;
+
+/// [`apply`], also writing the checkpoint made by `checkpoint` from the
+/// outcomes, in the same transaction.
+pub(crate) fn apply_then(
+    conn: &mut AnyConnection,
+    source: &str,
+    versions: &[Dossier],
+    recorded_at: DateTime<Utc>,
+    checkpoint: Option<CheckpointFn<'_>>,
+) -> Result<Vec<Outcome>, StoreError> {
     let recorded_at = to_db(recorded_at);
     match conn {
-        AnyConnection::Postgresql(pg) => apply_postgres(pg, source, versions, recorded_at),
+        AnyConnection::Postgresql(pg) => {
+            apply_postgres(pg, source, versions, recorded_at, checkpoint)
+        }
         // IMMEDIATE takes the write lock up front: two deferred transactions
         // that both read and then write would make one fail with "busy".
-        AnyConnection::Sqlite(sqlite) => {
-            sqlite.immediate_transaction(|c| apply_rows(c, source, versions, recorded_at))
-        }
+        AnyConnection::Sqlite(sqlite) => sqlite.immediate_transaction(|c| {
+            let outcomes = apply_rows(c, source, versions, recorded_at)?;
+            if let Some(checkpoint) = checkpoint {
+                diesel::replace_into(import_checkpoints::table)
+                    .values(checkpoint(&outcomes))
+                    .execute(c)?;
+            }
+            Ok(outcomes)
+        }),
     }
 }
 
@@ -314,40 +376,76 @@ fn apply_rows(
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
 ) -> Result<Vec<Outcome>, StoreError> {
-    let mut outcomes = Vec::with_capacity(versions.len());
-    for version in versions {
-        let stored: Option<(i64, DossierRow)> = dossiers::table
-            .filter(dossiers::source.eq(source))
-            .filter(dossiers::code.eq(&version.code))
-            .select((dossiers::id, DossierRow::as_select()))
-            .first(conn)
-            .optional()?;
-        let change = match decide(source, version, stored.as_ref().map(|(id, row)| (*id, row)))? {
-            Step::Skip(outcome) => {
-                outcomes.push(outcome);
-                continue;
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; versions.len()];
+    let mut changes = Vec::new();
+    for round in rounds(versions) {
+        let codes: Vec<&str> = round.iter().map(|&i| versions[i].code.as_str()).collect();
+        let mut stored: HashMap<String, (i64, DossierRow)> = HashMap::with_capacity(codes.len());
+        for chunk in codes.chunks(SQLITE_VARIABLES / 2) {
+            let rows = dossiers::table
+                .filter(dossiers::source.eq(source))
+                .filter(dossiers::code.eq_any(chunk))
+                .select((dossiers::id, DossierRow::as_select()))
+                .load::<(i64, DossierRow)>(conn)?;
+            stored.extend(
+                rows.into_iter()
+                    .map(|(id, row)| (row.code.clone(), (id, row))),
+            );
+        }
+        let mut inserts = Vec::new();
+        for &i in &round {
+            let found = stored.get(&versions[i].code).map(|(id, row)| (*id, row));
+            match decide(source, &versions[i], found)? {
+                Step::Skip(outcome) => outcomes[i] = Some(outcome),
+                Step::Insert(new) => inserts.push((i, new)),
+                Step::Update { id, old, new } => {
+                    diesel::update(dossiers::table.find(id))
+                        .set(&new)
+                        .execute(conn)?;
+                    outcomes[i] = Some(Outcome::Updated);
+                    changes.push(ChangeBody::new(id, recorded_at, Some(&old), new));
+                }
             }
-            Step::Insert(new) => {
-                let id = diesel::insert_into(dossiers::table)
-                    .values(&new)
-                    .returning(dossiers::id)
-                    .get_result(conn)?;
-                outcomes.push(Outcome::Inserted);
-                ChangeBody::new(id, recorded_at, None, new)
+        }
+        for chunk in inserts.chunks(SQLITE_VARIABLES / DOSSIER_COLUMNS) {
+            let rows: Vec<&DossierRow> = chunk.iter().map(|(_, row)| row).collect();
+            let ids: HashMap<String, i64> = diesel::insert_into(dossiers::table)
+                .values(rows)
+                .returning((dossiers::code, dossiers::id))
+                .get_results::<(String, i64)>(conn)?
+                .into_iter()
+                .collect();
+            for (i, row) in chunk {
+                let id = *ids.get(&row.code).ok_or_else(|| {
+                    StoreError::Corrupt(format!("no id returned for dossier {}", row.code))
+                })?;
+                outcomes[*i] = Some(Outcome::Inserted);
+                changes.push(ChangeBody::new(id, recorded_at, None, row.clone()));
             }
-            Step::Update { id, old, new } => {
-                diesel::update(dossiers::table.find(id))
-                    .set(&new)
-                    .execute(conn)?;
-                outcomes.push(Outcome::Updated);
-                ChangeBody::new(id, recorded_at, Some(&old), new)
-            }
-        };
+        }
+    }
+    for chunk in changes.chunks(SQLITE_VARIABLES / CHANGE_COLUMNS) {
         diesel::insert_into(dossier_changes::table)
-            .values(&change)
+            .values(chunk)
             .execute(conn)?;
     }
-    Ok(outcomes)
+    collect_outcomes(outcomes)
+}
+
+/// Bind variables SQLite accepts in one statement.
+const SQLITE_VARIABLES: usize = 32_766;
+/// Columns of a dossier row written by an insert.
+const DOSSIER_COLUMNS: usize = 14;
+/// Columns of a change row written by an insert.
+const CHANGE_COLUMNS: usize = 28;
+
+fn collect_outcomes(outcomes: Vec<Option<Outcome>>) -> Result<Vec<Outcome>, StoreError> {
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.ok_or_else(|| StoreError::Corrupt("a version was left without an outcome".to_owned()))
+        })
+        .collect()
 }
 
 /// Rows per multi-row INSERT: 15 columns stay under PostgreSQL's 65,535
@@ -362,10 +460,24 @@ fn apply_postgres(
     source: &str,
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
+    checkpoint: Option<CheckpointFn<'_>>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut attempt = 0;
     loop {
-        match pg.transaction(|pg| apply_sets(pg, source, versions, recorded_at)) {
+        let result = pg.transaction(|pg| {
+            let outcomes = apply_sets(pg, source, versions, recorded_at)?;
+            if let Some(checkpoint) = checkpoint {
+                let row = checkpoint(&outcomes);
+                diesel::insert_into(import_checkpoints::table)
+                    .values(&row)
+                    .on_conflict((import_checkpoints::source, import_checkpoints::file_key))
+                    .do_update()
+                    .set(&row)
+                    .execute(pg)?;
+            }
+            Ok(outcomes)
+        });
+        match result {
             Err(StoreError::Query(diesel::result::Error::DatabaseError(_, info)))
                 if attempt < DEADLOCK_RETRIES && info.message().contains("deadlock detected") =>
             {
@@ -431,12 +543,7 @@ fn apply_sets(
             .from_insertable(&changes)
             .execute(pg)?;
     }
-    outcomes
-        .into_iter()
-        .map(|o| {
-            o.ok_or_else(|| StoreError::Corrupt("a version was left without an outcome".to_owned()))
-        })
-        .collect()
+    collect_outcomes(outcomes)
 }
 
 /// Splits `versions` into rounds in which each dossier code appears once,
@@ -476,27 +583,52 @@ fn insert_rows(
     .into_iter()
     .map(|n| n.id)
     .collect();
-    let (indices, rows): (Vec<usize>, Vec<NewDossier>) = ids
-        .into_iter()
-        .zip(inserts)
-        .map(|(id, (i, row))| (i, NewDossier { id, row }))
-        .unzip();
-    for (indices, rows) in indices.chunks(INSERT_CHUNK).zip(rows.chunks(INSERT_CHUNK)) {
-        let inserted: std::collections::HashSet<i64> = diesel::insert_into(dossiers::table)
-            .values(rows)
-            .on_conflict((dossiers::source, dossiers::code))
-            .do_nothing()
-            .returning(dossiers::id)
-            .get_results::<i64>(pg)?
-            .into_iter()
-            .collect();
-        for (i, new) in indices.iter().zip(rows) {
-            if inserted.contains(&new.id) {
-                outcomes[*i] = Some(Outcome::Inserted);
-                changes.push(ChangeBody::new(new.id, recorded_at, None, new.row.clone()));
-            } else {
-                conflicted.push(*i);
+    let new: Vec<NewDossier> = ids
+        .iter()
+        .zip(&inserts)
+        .map(|(id, (_, row))| NewDossier::new(*id, row))
+        .collect();
+    let inserted = |id: i64,
+                    (i, row): (usize, DossierRow),
+                    outcomes: &mut [Option<Outcome>],
+                    changes: &mut Vec<ChangeBody>| {
+        outcomes[i] = Some(Outcome::Inserted);
+        changes.push(ChangeBody::new(id, recorded_at, None, row));
+    };
+    // Fast path: COPY, in a savepoint. It fails as a whole if another
+    // transaction inserted one of the codes meanwhile; then the rows go in
+    // with ON CONFLICT DO NOTHING, and the conflicting ones are returned.
+    let copied = pg.transaction(|pg| {
+        diesel::copy_from(dossiers::table)
+            .from_insertable(&new)
+            .execute(pg)
+    });
+    match copied {
+        Ok(_) => {
+            for (id, insert) in ids.into_iter().zip(inserts) {
+                inserted(id, insert, outcomes, changes);
             }
+            return Ok(conflicted);
+        }
+        Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut done: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    for rows in new.chunks(INSERT_CHUNK) {
+        done.extend(
+            diesel::insert_into(dossiers::table)
+                .values(rows)
+                .on_conflict((dossiers::source, dossiers::code))
+                .do_nothing()
+                .returning(dossiers::id)
+                .get_results::<i64>(pg)?,
+        );
+    }
+    for (id, insert) in ids.into_iter().zip(inserts) {
+        if done.contains(&id) {
+            inserted(id, insert, outcomes, changes);
+        } else {
+            conflicted.push(insert.0);
         }
     }
     Ok(conflicted)

@@ -9,6 +9,7 @@ mod backend;
 pub mod changes;
 pub mod dossiers;
 mod error;
+pub mod imports;
 mod migrate;
 mod pool;
 pub mod reference;

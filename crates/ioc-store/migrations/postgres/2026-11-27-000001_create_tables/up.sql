@@ -61,7 +61,7 @@ CREATE INDEX dossiers_unit_code ON dossiers (unit_code);
 -- a new dossier) and after (new_*). Other nodes and live screens follow it by seq.
 CREATE TABLE dossier_changes (
     seq                BIGSERIAL PRIMARY KEY,
-    dossier_id         BIGINT NOT NULL REFERENCES dossiers (id),
+    dossier_id         BIGINT NOT NULL, -- dossiers.id; no foreign key, to keep bulk appends cheap
     recorded_at        TIMESTAMP NOT NULL,
     source             TEXT NOT NULL,
     code               TEXT NOT NULL,
@@ -90,7 +90,7 @@ CREATE TABLE dossier_changes (
     new_e_result       BOOLEAN NOT NULL,
     new_updated_at     TIMESTAMP NOT NULL
 );
-CREATE INDEX dossier_changes_recorded_at ON dossier_changes (recorded_at);
+-- Pruning by age goes by seq (recorded_at grows with seq), so no index on recorded_at.
 
 -- Operator alerts with their lifecycle.
 CREATE TABLE alerts (
