@@ -77,6 +77,8 @@ pub struct ImportSummary {
     pub totals: Checkpoint,
     /// Records an earlier run had committed, skipped by this one.
     pub resumed_from: u64,
+    /// An earlier run had imported the whole file; nothing was done.
+    pub already_done: bool,
 }
 
 /// Why an import stopped before the end of the file. What was committed
@@ -84,12 +86,12 @@ pub struct ImportSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The file (or the reject file) could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file cannot be read as its format at all from this point on.
     #[error("{path}: {message}")]
@@ -168,9 +170,9 @@ pub fn import_file(
     spec: &ImportSpec<'_>,
     progress: &mut dyn FnMut(&Checkpoint),
 ) -> Result<ImportSummary, ImportError> {
-    let io = |source| ImportError::Io {
+    let io = |cause| ImportError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let key = file_key(path).map_err(io)?;
     if spec.restart {
@@ -181,6 +183,7 @@ pub fn import_file(
         return Ok(ImportSummary {
             resumed_from: start.records,
             totals: start,
+            already_done: true,
         });
     }
     let mut rejects = RejectFile::open(&spec.rejects, start.reject_bytes)?;
@@ -231,6 +234,7 @@ pub fn import_file(
     Ok(ImportSummary {
         totals: checkpoint,
         resumed_from: start.records,
+        already_done: false,
     })
 }
 
@@ -317,9 +321,9 @@ struct RejectFile {
 
 impl RejectFile {
     fn open(path: &Path, committed_len: u64) -> Result<RejectFile, ImportError> {
-        let io = |source| ImportError::Io {
+        let io = |cause| ImportError::Io {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let mut file = OpenOptions::new()
             .create(true)
@@ -337,17 +341,17 @@ impl RejectFile {
 
     fn write(&mut self, number: u64, line: Option<u64>, e: &FieldError) -> Result<(), ImportError> {
         let entry = json!({"record": number, "line": line, "code": e.code, "field": e.field, "error": e.error});
-        writeln!(self.file, "{entry}").map_err(|source| ImportError::Io {
+        writeln!(self.file, "{entry}").map_err(|cause| ImportError::Io {
             path: self.path.clone(),
-            source,
+            cause,
         })
     }
 
     /// Flushes to disk; returns the file's length.
     fn sync(&mut self) -> Result<u64, ImportError> {
-        let io = |source| ImportError::Io {
+        let io = |cause| ImportError::Io {
             path: self.path.clone(),
-            source,
+            cause,
         };
         self.file.flush().map_err(io)?;
         self.file.get_ref().sync_data().map_err(io)?;
@@ -357,10 +361,15 @@ impl RejectFile {
     /// Removes the file if nothing was rejected.
     fn finish(mut self) -> Result<(), ImportError> {
         if self.sync()? == 0 {
-            std::fs::remove_file(&self.path).map_err(|source| ImportError::Io {
-                path: self.path.clone(),
-                source,
-            })?;
+            match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(ImportError::Io {
+                        path: self.path.clone(),
+                        cause: e,
+                    });
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -376,9 +385,9 @@ fn read_ndjson(
 ) -> Result<(), ImportError> {
     let mut number = 0;
     for (i, line) in reader.split(b'\n').enumerate() {
-        let line = line.map_err(|source| ImportError::Io {
+        let line = line.map_err(|cause| ImportError::Io {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;

@@ -155,6 +155,10 @@ pub fn from_record(record: &impl Record, tree: &UnitTree) -> Result<Dossier, Fie
         .map_err(|e| fail("channel", e))?;
     let status = match record.get("status") {
         Raw::Int(n) => Status::from_code(n).map_err(|e| e.to_string()),
+        // CSV cells are text.
+        Raw::Text(s) if s.parse::<i64>().is_ok() => {
+            Status::parse_dvcqg(s).map_err(|e| e.to_string())
+        }
         Raw::Missing => Err("is required".to_owned()),
         other => Err(format!(
             "expected an integer 1-10, found {}",

@@ -153,7 +153,10 @@ pub async fn import(settings: &Settings, store: &Store, args: ImportArgs) -> any
                 t.stale,
                 t.rejected,
                 t.records,
-                if summary.resumed_from > 0 {
+                if summary.already_done {
+                    "; imported by an earlier run, nothing to do (--restart reads it again)"
+                        .to_owned()
+                } else if summary.resumed_from > 0 {
                     format!("; resumed after record {}", summary.resumed_from)
                 } else {
                     String::new()
