@@ -14,8 +14,6 @@ use crate::{AnyConnection, StoreError};
 pub struct Change {
     /// Position in the log.
     pub seq: i64,
-    /// The dossier's surrogate key.
-    pub dossier_id: i64,
     /// State before; none for a new dossier.
     pub old: Option<DossierState>,
     /// State after.
@@ -36,7 +34,6 @@ pub fn after(conn: &mut AnyConnection, after: i64, limit: i64) -> Result<Vec<Cha
         .map(|(seq, body)| {
             Ok(Change {
                 seq,
-                dossier_id: body.dossier_id,
                 old: body.old_row().map(|r| r.into_state()).transpose()?,
                 new: body.new_row().into_state()?,
                 recorded_at: from_db(body.recorded_at),

@@ -110,56 +110,10 @@ impl DossierRow {
     }
 }
 
-/// A dossier row with its pre-allocated key. Flat (not embedding
-/// [`DossierRow`]) because diesel's `COPY FROM` takes flat rows only.
-#[derive(Insertable)]
-#[diesel(table_name = dossiers, treat_none_as_default_value = false)]
-struct NewDossier {
-    id: i64,
-    source: String,
-    code: String,
-    unit_code: String,
-    procedure_code: String,
-    channel: String,
-    status: i16,
-    received_at: Option<NaiveDateTime>,
-    due_at: Option<NaiveDateTime>,
-    finished_at: Option<NaiveDateTime>,
-    stopped_at: Option<NaiveDateTime>,
-    fee_required: bool,
-    paid_online: bool,
-    e_result: bool,
-    updated_at: NaiveDateTime,
-}
-
-impl NewDossier {
-    fn new(id: i64, row: &DossierRow) -> Self {
-        let row = row.clone();
-        NewDossier {
-            id,
-            source: row.source,
-            code: row.code,
-            unit_code: row.unit_code,
-            procedure_code: row.procedure_code,
-            channel: row.channel,
-            status: row.status,
-            received_at: row.received_at,
-            due_at: row.due_at,
-            finished_at: row.finished_at,
-            stopped_at: row.stopped_at,
-            fee_required: row.fee_required,
-            paid_online: row.paid_online,
-            e_result: row.e_result,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
 /// One row of the change log, without its sequence number.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = dossier_changes, treat_none_as_default_value = false)]
 pub(crate) struct ChangeBody {
-    pub(crate) dossier_id: i64,
     pub(crate) recorded_at: NaiveDateTime,
     pub(crate) source: String,
     pub(crate) code: String,
@@ -190,14 +144,8 @@ pub(crate) struct ChangeBody {
 }
 
 impl ChangeBody {
-    fn new(
-        dossier_id: i64,
-        recorded_at: NaiveDateTime,
-        old: Option<&DossierRow>,
-        new: DossierRow,
-    ) -> Self {
+    fn new(recorded_at: NaiveDateTime, old: Option<&DossierRow>, new: DossierRow) -> Self {
         ChangeBody {
-            dossier_id,
             recorded_at,
             old_unit_code: old.map(|o| o.unit_code.clone()),
             old_procedure_code: old.map(|o| o.procedure_code.clone()),
@@ -403,25 +351,19 @@ fn apply_rows(
                         .set(&new)
                         .execute(conn)?;
                     outcomes[i] = Some(Outcome::Updated);
-                    changes.push(ChangeBody::new(id, recorded_at, Some(&old), new));
+                    changes.push(ChangeBody::new(recorded_at, Some(&old), new));
                 }
             }
         }
         for chunk in inserts.chunks(SQLITE_VARIABLES / DOSSIER_COLUMNS) {
             let rows: Vec<&DossierRow> = chunk.iter().map(|(_, row)| row).collect();
-            let ids: HashMap<String, i64> = diesel::insert_into(dossiers::table)
+            diesel::insert_into(dossiers::table)
                 .values(rows)
-                .returning((dossiers::code, dossiers::id))
-                .get_results::<(String, i64)>(conn)?
-                .into_iter()
-                .collect();
-            for (i, row) in chunk {
-                let id = *ids.get(&row.code).ok_or_else(|| {
-                    StoreError::Corrupt(format!("no id returned for dossier {}", row.code))
-                })?;
-                outcomes[*i] = Some(Outcome::Inserted);
-                changes.push(ChangeBody::new(id, recorded_at, None, row.clone()));
-            }
+                .execute(conn)?;
+        }
+        for (i, row) in inserts {
+            outcomes[i] = Some(Outcome::Inserted);
+            changes.push(ChangeBody::new(recorded_at, None, row));
         }
     }
     for chunk in changes.chunks(SQLITE_VARIABLES / CHANGE_COLUMNS) {
@@ -437,7 +379,7 @@ const SQLITE_VARIABLES: usize = 32_766;
 /// Columns of a dossier row written by an insert.
 const DOSSIER_COLUMNS: usize = 14;
 /// Columns of a change row written by an insert.
-const CHANGE_COLUMNS: usize = 28;
+const CHANGE_COLUMNS: usize = 27;
 
 fn collect_outcomes(outcomes: Vec<Option<Outcome>>) -> Result<Vec<Outcome>, StoreError> {
     outcomes
@@ -448,7 +390,7 @@ fn collect_outcomes(outcomes: Vec<Option<Outcome>>) -> Result<Vec<Outcome>, Stor
         .collect()
 }
 
-/// Rows per multi-row INSERT: 15 columns stay under PostgreSQL's 65,535
+/// Rows per multi-row INSERT: 14 columns stay under PostgreSQL's 65,535
 /// bind parameters.
 const INSERT_CHUNK: usize = 4_000;
 
@@ -531,9 +473,9 @@ fn apply_sets(
             // their common rows in the same order and do not deadlock.
             inserts.sort_by(|a, b| a.1.code.cmp(&b.1.code));
             update_rows(pg, &updates)?;
-            for (i, id, old, new) in updates {
+            for (i, _, old, new) in updates {
                 outcomes[i] = Some(Outcome::Updated);
-                changes.push(ChangeBody::new(id, recorded_at, Some(&old), new));
+                changes.push(ChangeBody::new(recorded_at, Some(&old), new));
             }
             pending = insert_rows(pg, inserts, recorded_at, &mut outcomes, &mut changes)?;
         }
@@ -571,73 +513,46 @@ fn insert_rows(
     outcomes: &mut [Option<Outcome>],
     changes: &mut Vec<ChangeBody>,
 ) -> Result<Vec<usize>, StoreError> {
-    let mut conflicted = Vec::new();
     if inserts.is_empty() {
-        return Ok(conflicted);
+        return Ok(Vec::new());
     }
-    let ids: Vec<i64> = diesel::sql_query(
-        "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) AS id FROM generate_series(1, $1)",
-    )
-    .bind::<BigInt, _>(i64::try_from(inserts.len()).unwrap_or(i64::MAX))
-    .load::<NextId>(pg)?
-    .into_iter()
-    .map(|n| n.id)
-    .collect();
-    let new: Vec<NewDossier> = ids
-        .iter()
-        .zip(&inserts)
-        .map(|(id, (_, row))| NewDossier::new(*id, row))
-        .collect();
-    let inserted = |id: i64,
-                    (i, row): (usize, DossierRow),
-                    outcomes: &mut [Option<Outcome>],
-                    changes: &mut Vec<ChangeBody>| {
-        outcomes[i] = Some(Outcome::Inserted);
-        changes.push(ChangeBody::new(id, recorded_at, None, row));
-    };
+    let (indices, rows): (Vec<usize>, Vec<DossierRow>) = inserts.into_iter().unzip();
     // Fast path: COPY, in a savepoint. It fails as a whole if another
     // transaction inserted one of the codes meanwhile; then the rows go in
     // with ON CONFLICT DO NOTHING, and the conflicting ones are returned.
     let copied = pg.transaction(|pg| {
         diesel::copy_from(dossiers::table)
-            .from_insertable(&new)
+            .from_insertable(&rows)
             .execute(pg)
     });
-    match copied {
-        Ok(_) => {
-            for (id, insert) in ids.into_iter().zip(inserts) {
-                inserted(id, insert, outcomes, changes);
+    let done: Option<std::collections::HashSet<String>> = match copied {
+        Ok(_) => None,
+        Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            let mut done = std::collections::HashSet::new();
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                done.extend(
+                    diesel::insert_into(dossiers::table)
+                        .values(chunk)
+                        .on_conflict((dossiers::source, dossiers::code))
+                        .do_nothing()
+                        .returning(dossiers::code)
+                        .get_results::<String>(pg)?,
+                );
             }
-            return Ok(conflicted);
+            Some(done)
         }
-        Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
         Err(e) => return Err(e.into()),
-    }
-    let mut done: std::collections::HashSet<i64> = std::collections::HashSet::new();
-    for rows in new.chunks(INSERT_CHUNK) {
-        done.extend(
-            diesel::insert_into(dossiers::table)
-                .values(rows)
-                .on_conflict((dossiers::source, dossiers::code))
-                .do_nothing()
-                .returning(dossiers::id)
-                .get_results::<i64>(pg)?,
-        );
-    }
-    for (id, insert) in ids.into_iter().zip(inserts) {
-        if done.contains(&id) {
-            inserted(id, insert, outcomes, changes);
+    };
+    let mut conflicted = Vec::new();
+    for (i, row) in indices.into_iter().zip(rows) {
+        if done.as_ref().is_none_or(|d| d.contains(&row.code)) {
+            outcomes[i] = Some(Outcome::Inserted);
+            changes.push(ChangeBody::new(recorded_at, None, row));
         } else {
-            conflicted.push(insert.0);
+            conflicted.push(i);
         }
     }
     Ok(conflicted)
-}
-
-#[derive(QueryableByName)]
-struct NextId {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
 }
 
 /// Writes new states over stored dossiers in one statement.

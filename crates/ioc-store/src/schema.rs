@@ -104,8 +104,6 @@ diesel::table! {
     dossier_changes (seq) {
         /// Position in the log.
         seq -> BigInt,
-        /// The dossier changed.
-        dossier_id -> BigInt,
         /// When ioc recorded the change (UTC).
         recorded_at -> Timestamp,
         /// Source system.
@@ -245,7 +243,6 @@ diesel::table! {
 
 diesel::joinable!(unit_names -> units (unit_code));
 diesel::joinable!(unit_aliases -> units (unit_code));
-diesel::joinable!(dossier_changes -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_names,

@@ -57,11 +57,11 @@ CREATE TABLE dossiers (
 );
 CREATE INDEX dossiers_unit_code ON dossiers (unit_code);
 
--- Append-only log of accepted changes: the state before (old_*, all null for
--- a new dossier) and after (new_*). Other nodes and live screens follow it by seq.
+-- Append-only log of accepted changes of dossiers (source, code): the state
+-- before (old_*, all null for a new dossier) and after (new_*). Other nodes and
+-- live screens follow it by seq.
 CREATE TABLE dossier_changes (
     seq                INTEGER PRIMARY KEY AUTOINCREMENT,
-    dossier_id         BIGINT NOT NULL, -- dossiers.id; no foreign key, to keep bulk appends cheap
     recorded_at        TIMESTAMP NOT NULL,
     source             TEXT NOT NULL,
     code               TEXT NOT NULL,

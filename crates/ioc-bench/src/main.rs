@@ -1,0 +1,416 @@
+//! `ioc-bench`: measures ioc against baselines taken in the same run, on a
+//! local PostgreSQL, driving the release `ioc` binary as a user would.
+//!
+//! `ioc-bench ingest` reports
+//! 1. `ioc import` of N dossiers next to a raw `psql \copy` of the same rows
+//!    into the same table (the physical limit of the machine), and
+//! 2. HTTP ingest of batches from concurrent clients: records/s and batch
+//!    latency percentiles.
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use ioc_core::{Catalog, Levels, LocalCalendar, UnitTreeBuilder};
+use ioc_sim::{Generator, Scenario};
+
+#[derive(Parser)]
+#[command(
+    name = "ioc-bench",
+    about = "Benchmarks of ioc with same-run baselines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Bulk import vs raw COPY, and HTTP ingest throughput.
+    Ingest(IngestArgs),
+}
+
+#[derive(clap::Args)]
+struct IngestArgs {
+    /// A PostgreSQL URL of a user that may create databases.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg: String,
+    /// The ioc binary to measure (build it with `cargo build --release`).
+    #[arg(long, default_value = "target/release/ioc")]
+    ioc: PathBuf,
+    /// The configuration it runs with.
+    #[arg(long, default_value = "config/base.toml")]
+    config: PathBuf,
+    /// Dossiers in the import file.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: u64,
+    /// Dossiers sent over HTTP.
+    #[arg(long, default_value_t = 200_000)]
+    http_records: u64,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Records per HTTP batch.
+    #[arg(long, default_value_t = 1_000)]
+    batch: usize,
+    /// Where the generated files go.
+    #[arg(long, default_value = "target/bench")]
+    work: PathBuf,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Bench::Ingest(args) => ingest(&args),
+    }
+}
+
+/// A database created for one measurement and dropped afterwards.
+struct Database {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl Database {
+    fn create(admin: &str, name: &str) -> anyhow::Result<Database> {
+        psql(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )?;
+        psql(admin, &format!("CREATE DATABASE {name}"))?;
+        let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+        Ok(Database {
+            admin: admin.to_owned(),
+            name: name.to_owned(),
+            url: format!("{base}/{name}"),
+        })
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, command: &str) -> anyhow::Result<()> {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qc", command])
+        .output()
+        .context("cannot run psql")?;
+    if !out.status.success() {
+        bail!("psql {command:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+fn ioc(args: &IngestArgs, db: &Database, cmd: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(&args.ioc)
+        .arg("--config")
+        .arg(&args.config)
+        .args(cmd)
+        .env("IOC__DATABASE__URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .with_context(|| format!("cannot run {}", args.ioc.display()))?;
+    if !out.status.success() {
+        bail!("ioc {cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn prepared(args: &IngestArgs, name: &str) -> anyhow::Result<Database> {
+    let db = Database::create(&args.pg, name)?;
+    ioc(args, &db, &["migrate"])?;
+    ioc(args, &db, &["units", "load"])?;
+    ioc(args, &db, &["procedures", "load"])?;
+    Ok(db)
+}
+
+/// Writes `count` simulated dossiers as native NDJSON and as the CSV that
+/// `\copy dossiers` takes.
+fn write_files(
+    args: &IngestArgs,
+    seed: u64,
+    count: u64,
+    ndjson: &Path,
+    csv: Option<&Path>,
+) -> anyhow::Result<()> {
+    let config_dir = args.config.parent().unwrap_or(Path::new("."));
+    let levels = Levels::parse(&["province", "department", "district", "commune"])
+        .map_err(anyhow::Error::msg)?;
+    let mut builder = UnitTreeBuilder::new(levels.clone());
+    for file in ["units/binh_phuoc.csv", "units/binh_phuoc_departments.csv"] {
+        let path = config_dir.join(file);
+        builder.read_units(
+            file,
+            std::fs::File::open(&path).with_context(|| path.display().to_string())?,
+        );
+    }
+    let tree = builder.build()?;
+    let catalog_path = config_dir.join("procedures/sample_catalog.csv");
+    let catalog = Catalog::read(
+        &levels,
+        vec![(
+            "catalog".to_owned(),
+            std::fs::File::open(&catalog_path).context("catalog")?,
+        )],
+    )?;
+    let scenario = Scenario {
+        seed,
+        start: chrono::NaiveDate::from_ymd_opt(2022, 6, 1).context("date")?,
+        days: 730,
+        online_share_start: 0.2,
+        online_share_end: 0.6,
+        late_share: 0.02,
+        now: "2024-06-01T00:00:00Z".parse()?,
+    };
+    let mut json_out = std::io::BufWriter::new(std::fs::File::create(ndjson)?);
+    let mut csv_out = csv
+        .map(std::fs::File::create)
+        .transpose()?
+        .map(std::io::BufWriter::new);
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or(String::new(), |t| t.naive_utc().to_string())
+    };
+    for d in
+        Generator::new(scenario, LocalCalendar::default(), &tree, &catalog).take(count as usize)
+    {
+        serde_json::to_writer(&mut json_out, &d)?;
+        json_out.write_all(b"\n")?;
+        if let Some(out) = csv_out.as_mut() {
+            writeln!(
+                out,
+                "sim,{},{},{},{},{},{},{},{},,{},{},{},{}",
+                d.code,
+                d.unit,
+                d.procedure,
+                d.channel.as_str(),
+                d.status.code(),
+                time(d.received_at),
+                time(d.due_at),
+                time(d.finished_at),
+                d.fee_required,
+                d.paid_online,
+                d.e_result,
+                time(Some(d.updated_at)),
+            )?;
+        }
+    }
+    json_out.flush()?;
+    if let Some(mut out) = csv_out {
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.work)?;
+    let ndjson = args.work.join("dossiers.ndjson");
+    let csv = args.work.join("dossiers.csv");
+    eprintln!("generating {} dossiers…", args.records);
+    write_files(args, 1, args.records, &ndjson, Some(&csv))?;
+
+    eprintln!("baseline: psql \\copy…");
+    let copy_db = prepared(args, "ioc_bench_copy")?;
+    let started = Instant::now();
+    psql(
+        &copy_db.url,
+        &format!(
+            "\\copy dossiers (source, code, unit_code, procedure_code, channel, status, received_at, due_at, \
+             finished_at, stopped_at, fee_required, paid_online, e_result, updated_at) from '{}' csv",
+            csv.display()
+        ),
+    )?;
+    let copy_secs = started.elapsed().as_secs_f64();
+    drop(copy_db);
+
+    eprintln!("ioc import…");
+    let import_db = prepared(args, "ioc_bench_import")?;
+    let started = Instant::now();
+    let out = ioc(
+        args,
+        &import_db,
+        &[
+            "import",
+            "--source",
+            "sim",
+            "--format",
+            "ndjson",
+            ndjson.to_str().context("path")?,
+        ],
+    )?;
+    let import_secs = started.elapsed().as_secs_f64();
+    if !out.contains(&format!("accepted {}", args.records)) {
+        bail!("ioc import did not accept every record: {out}");
+    }
+    drop(import_db);
+
+    eprintln!("HTTP ingest…");
+    let http = http_ingest(args)?;
+
+    let rate = |n: u64, secs: f64| n as f64 / secs;
+    println!("| measurement | result |");
+    println!("| --- | --- |");
+    println!(
+        "| raw `psql \\copy` of {} rows into `dossiers` | {:.2} s, {:.0} rows/s |",
+        args.records,
+        copy_secs,
+        rate(args.records, copy_secs)
+    );
+    println!(
+        "| `ioc import` of the same {} dossiers (version guard, change log, checkpoints) | {:.2} s, {:.0} rows/s = **{:.0}% of raw COPY** |",
+        args.records,
+        import_secs,
+        rate(args.records, import_secs),
+        100.0 * copy_secs / import_secs
+    );
+    println!(
+        "| HTTP `POST /api/v1/dossiers`, {} clients × batches of {} ({} records) | **{:.0} records/s**; batch latency p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms |",
+        args.clients,
+        args.batch,
+        args.http_records,
+        http.records_per_sec,
+        http.p50_ms,
+        http.p99_ms,
+        http.max_ms
+    );
+    Ok(())
+}
+
+struct HttpResult {
+    records_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+/// The server, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_ingest(args: &IngestArgs) -> anyhow::Result<HttpResult> {
+    let db = prepared(args, "ioc_bench_http")?;
+    let token = ioc(
+        args,
+        &db,
+        &[
+            "token", "create", "--role", "ingest", "--source", "bench", "--units", "70",
+        ],
+    )?
+    .trim()
+    .to_owned();
+    let ndjson = args.work.join("http.ndjson");
+    write_files(args, 2, args.http_records, &ndjson, None)?;
+    let lines: Vec<String> = std::fs::read_to_string(&ndjson)?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let bodies: Vec<String> = lines
+        .chunks(args.batch)
+        .map(|c| format!("[{}]", c.join(",")))
+        .collect();
+    let total_records = lines.len() as f64;
+
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let _server = Server(
+        Command::new(&args.ioc)
+            .arg("--config")
+            .arg(&args.config)
+            .arg("serve")
+            .env("IOC__DATABASE__URL", &db.url)
+            .env("IOC__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("IOC__UNITS__LOAD_ON_START", "false")
+            .env("IOC__PROCEDURES__LOAD_ON_START", "false")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot start ioc serve")?,
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let clients = args.clients;
+    actix_web::rt::System::new().block_on(async move {
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .finish();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .ok()
+            != Some(true)
+        {
+            if Instant::now() > deadline {
+                bail!("ioc serve did not become ready");
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for worker in 0..clients {
+            let mine: Vec<String> = bodies
+                .iter()
+                .skip(worker)
+                .step_by(clients)
+                .cloned()
+                .collect();
+            let client = client.clone();
+            let url = format!("{base}/api/v1/dossiers");
+            let token = token.clone();
+            tasks.push(actix_web::rt::spawn(async move {
+                let mut latencies = Vec::with_capacity(mine.len());
+                for body in mine {
+                    let sent = Instant::now();
+                    let mut response = client
+                        .post(&url)
+                        .insert_header(("Content-Type", "application/json"))
+                        .insert_header(("Authorization", format!("Bearer {token}")))
+                        .send_body(body)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("request failed: {e}"))?;
+                    let answer = response
+                        .body()
+                        .await
+                        .map_err(|e| anyhow::anyhow!("body: {e}"))?;
+                    if !response.status().is_success() {
+                        bail!(
+                            "ingest answered {}: {}",
+                            response.status(),
+                            String::from_utf8_lossy(&answer)
+                        );
+                    }
+                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                }
+                Ok::<_, anyhow::Error>(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await??);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        latencies.sort_by(f64::total_cmp);
+        let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+        Ok(HttpResult {
+            records_per_sec: total_records / secs,
+            p50_ms: pick(0.5),
+            p99_ms: pick(0.99),
+            max_ms: pick(1.0),
+        })
+    })
+}
