@@ -334,6 +334,22 @@ async fn bad_requests_get_their_specific_status_and_message() {
     assert_eq!((status, code.as_str()), (401, "unauthorized"));
     assert!(message.contains("unknown or revoked"), "{message}");
 
+    let revoked = app.ingest_token("motcua");
+    {
+        let mut conn = app.store.get().expect("connection");
+        let row =
+            ioc_store::tokens::find_active(&mut conn, &ioc_server::auth::hash_token(&revoked))
+                .expect("lookup")
+                .expect("token");
+        ioc_store::tokens::revoke(&mut conn, row.id, chrono::Utc::now()).expect("revoke");
+    }
+    let (status, code, _) = status_and_error(&app, json, Some(&revoked), "[]").await;
+    assert_eq!(
+        (status, code.as_str()),
+        (401, "unauthorized"),
+        "a revoked token"
+    );
+
     let viewer = app.token(Role::Viewer, None, &[]);
     let (status, code, message) = status_and_error(&app, json, Some(&viewer), "[]").await;
     assert_eq!((status, code.as_str()), (403, "forbidden"));

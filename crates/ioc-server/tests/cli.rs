@@ -338,3 +338,90 @@ fn serve_takes_database_and_bind_from_the_environment() {
     let mut conn = store.get().expect("connection");
     assert_eq!(reference::all_units(&mut conn).expect("units").len(), 143);
 }
+
+#[test]
+fn tokens_are_created_once_and_checked() {
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    let config = repo_config();
+    assert!(ioc(&config, &url, &["migrate"]).status.success());
+    assert!(ioc(&config, &url, &["units", "load"]).status.success());
+
+    let created = ioc(
+        &config,
+        &url,
+        &[
+            "token", "create", "--role", "ingest", "--source", "motcua", "--units", "697,689",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let token = stdout(&created).trim().to_owned();
+    assert!(token.starts_with("ioc_") && token.len() == 68, "{token}");
+    assert!(
+        stderr(&created).contains("shown only this once"),
+        "{}",
+        stderr(&created)
+    );
+
+    let store = Store::connect(db.url(), &StoreOptions::default()).expect("store");
+    let mut conn = store.get().expect("connection");
+    let hash = ioc_server::auth::hash_token(&token);
+    let row = ioc_store::tokens::find_active(&mut conn, &hash)
+        .expect("lookup")
+        .expect("stored hashed");
+    assert_eq!(
+        (row.role.as_str(), row.source.as_deref(), row.units.as_str()),
+        ("ingest", Some("motcua"), "697,689")
+    );
+    assert!(
+        ioc_store::tokens::find_active(&mut conn, &token)
+            .expect("lookup")
+            .is_none(),
+        "the token itself is not stored"
+    );
+
+    for (args, expected) in [
+        (
+            &["token", "create", "--role", "ingest", "--units", "697"][..],
+            "needs --source",
+        ),
+        (
+            &["token", "create", "--role", "ingest", "--source", "s"][..],
+            "needs --units",
+        ),
+        (
+            &[
+                "token", "create", "--role", "ingest", "--source", "s", "--units", "12345",
+            ][..],
+            "unknown unit code \"12345\"",
+        ),
+        (
+            &["token", "create", "--role", "viewer", "--source", "s"][..],
+            "ingest tokens only",
+        ),
+        (
+            &["token", "create", "--role", "root"][..],
+            "unknown role \"root\"",
+        ),
+        (
+            &["token", "revoke", "999"][..],
+            "no active token with id 999",
+        ),
+    ] {
+        let output = ioc(&config, &url, args);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let revoked = ioc(&config, &url, &["token", "revoke", &row.id.to_string()]);
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert!(
+        ioc_store::tokens::find_active(&mut conn, &hash)
+            .expect("lookup")
+            .is_none(),
+        "revoked"
+    );
+}
