@@ -1,11 +1,12 @@
 //! Writing dossiers: ioc's native batch API, the DVCQG-compatible
 //! endpoints, and the procedure catalog.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, put, web};
-use ioc_core::{Catalog, Dossier};
+use ioc_core::{Catalog, Dossier, Status};
 use ioc_ingest::dvcqg::{self, PROGRESS_SERVICE, SYNC_SERVICE};
 use ioc_ingest::{BatchError, BatchReport, FieldError, native};
 use ioc_store::dossiers;
@@ -72,17 +73,9 @@ pub async fn dvcqg_sync(
 ) -> HttpResponse {
     let started = Instant::now();
     let result = async {
-        let (principal, source) = ingest_principal(&req, &state).await?;
-        let body = read_body(body, state.ingest.max_body_bytes).await?;
-        let envelope = dvcqg::split(&body, SYNC_SERVICE)?;
-        within_limit(envelope.records.len(), state.ingest.max_batch_records)?;
+        let (principal, source, envelope) = dvcqg_request(&req, body, &state, SYNC_SERVICE).await?;
         let envelope_unit = envelope_unit(&state, &principal, envelope.unit.as_deref())?;
-        let no_map = Default::default();
-        let cx = dvcqg::Context {
-            tree: &state.tree,
-            calendar: state.calendar,
-            status_map: state.ingest.status_map.get(&source).unwrap_or(&no_map),
-        };
+        let cx = dvcqg_context(&state, &source);
         let records: Vec<_> = envelope
             .records
             .iter()
@@ -106,16 +99,8 @@ pub async fn dvcqg_progress(
 ) -> HttpResponse {
     let started = Instant::now();
     let result = async {
-        let (principal, source) = ingest_principal(&req, &state).await?;
-        let body = read_body(body, state.ingest.max_body_bytes).await?;
-        let envelope = dvcqg::split(&body, PROGRESS_SERVICE)?;
-        within_limit(envelope.records.len(), state.ingest.max_batch_records)?;
-        let no_map = Default::default();
-        let cx = dvcqg::Context {
-            tree: &state.tree,
-            calendar: state.calendar,
-            status_map: state.ingest.status_map.get(&source).unwrap_or(&no_map),
-        };
+        let (principal, source, envelope) = dvcqg_request(&req, body, &state, PROGRESS_SERVICE).await?;
+        let cx = dvcqg_context(&state, &source);
         let steps: Vec<_> = envelope.records.iter().map(|r| dvcqg::progress_step(r, &cx)).collect();
         let codes: Vec<String> = steps.iter().flatten().map(|s| s.code.clone()).collect();
         let lookup_source = source.clone();
@@ -203,6 +188,31 @@ async fn ingest_principal(
         ApiError::Internal(format!("ingest token {} has no source", principal.token_id))
     })?;
     Ok((principal, source))
+}
+
+/// Authenticates a DVCQG call and reads its body as `service`.
+async fn dvcqg_request(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: &AppState,
+    service: &str,
+) -> Result<(Principal, String, dvcqg::Envelope), ApiError> {
+    let (principal, source) = ingest_principal(req, state).await?;
+    let body = read_body(body, state.ingest.max_body_bytes).await?;
+    let envelope = dvcqg::split(&body, service)?;
+    within_limit(envelope.records.len(), state.ingest.max_batch_records)?;
+    Ok((principal, source, envelope))
+}
+
+/// What DVCQG records of `source` are read against.
+fn dvcqg_context<'a>(state: &'a AppState, source: &str) -> dvcqg::Context<'a> {
+    static NO_MAP: std::sync::LazyLock<HashMap<String, Status>> =
+        std::sync::LazyLock::new(HashMap::new);
+    dvcqg::Context {
+        tree: &state.tree,
+        calendar: state.calendar,
+        status_map: state.ingest.status_map.get(source).unwrap_or(&NO_MAP),
+    }
 }
 
 /// The envelope's `madonvi`, which must lie within the token's scope: a
