@@ -1,0 +1,305 @@
+//! The incremental engine: contributions of dossier states to per-unit,
+//! per-day counters, and the queries that turn them into keys.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ioc_core::{
+    Catalog, Channel, DossierState, Granularity, OnlineLevel, Timeliness, TimelinessRules, UnitTree,
+};
+
+use crate::counters::{Counter, Counts};
+use crate::keys::{Keys, Pending};
+use crate::window::Window;
+
+/// Why an engine cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// Instant granularity is not implemented for pending keys.
+    #[error(
+        "timeliness.granularity = \"instant\" is not supported by the aggregation engine yet; use \"day\""
+    )]
+    InstantGranularity,
+}
+
+/// Dossiers due on one day, by day of reception and of finishing; used
+/// for `due_soon` at any cut-off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct DueBand {
+    received: BTreeMap<NaiveDate, i64>,
+    finished: BTreeMap<NaiveDate, i64>,
+}
+
+/// Everything kept for one unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct UnitState {
+    days: BTreeMap<NaiveDate, Counts>,
+    due_bands: BTreeMap<NaiveDate, DueBand>,
+    /// Online receptions per procedure offered online, per day.
+    online_used: BTreeMap<String, BTreeMap<NaiveDate, i64>>,
+}
+
+impl UnitState {
+    fn is_empty(&self) -> bool {
+        self.days.is_empty() && self.due_bands.is_empty() && self.online_used.is_empty()
+    }
+}
+
+/// Adds `delta` at `key`, dropping the entry when it returns to zero, so
+/// that equal histories give equal maps.
+fn bump(map: &mut BTreeMap<NaiveDate, i64>, key: NaiveDate, delta: i64) {
+    let value = map.entry(key).or_insert(0);
+    *value += delta;
+    if *value == 0 {
+        map.remove(&key);
+    }
+}
+
+/// The aggregate state of every unit; cheap to clone (units are shared
+/// until changed), so a clone serves as an immutable snapshot.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    tree: Arc<UnitTree>,
+    rules: TimelinessRules,
+    /// Per level: procedures offered online (partial or full), and whether fully.
+    offered: HashMap<String, HashMap<String, OnlineLevel>>,
+    units: HashMap<String, Arc<UnitState>>,
+}
+
+impl PartialEq for Engine {
+    fn eq(&self, other: &Engine) -> bool {
+        self.units == other.units
+    }
+}
+
+impl Engine {
+    /// An empty engine for `tree` and `catalog` under `rules`.
+    pub fn new(
+        tree: Arc<UnitTree>,
+        catalog: &Catalog,
+        rules: TimelinessRules,
+    ) -> Result<Engine, EngineError> {
+        if rules.granularity == Granularity::Instant {
+            return Err(EngineError::InstantGranularity);
+        }
+        let mut offered: HashMap<String, HashMap<String, OnlineLevel>> = HashMap::new();
+        for procedure in catalog.iter().filter(|p| p.online_level.is_online()) {
+            for level in &procedure.levels {
+                offered
+                    .entry(level.clone())
+                    .or_default()
+                    .insert(procedure.code.as_str().to_owned(), procedure.online_level);
+            }
+        }
+        Ok(Engine {
+            tree,
+            rules,
+            offered,
+            units: HashMap::new(),
+        })
+    }
+
+    /// The unit tree.
+    pub fn tree(&self) -> &UnitTree {
+        &self.tree
+    }
+
+    /// The timeliness rules.
+    pub fn rules(&self) -> TimelinessRules {
+        self.rules
+    }
+
+    /// Applies one change: the old state's contributions leave, the new
+    /// state's arrive.
+    pub fn apply(&mut self, old: Option<&DossierState>, new: &DossierState) {
+        if let Some(old) = old {
+            self.contribute(old, -1);
+        }
+        self.contribute(new, 1);
+    }
+
+    /// Adds a dossier that was not counted yet (a rebuild).
+    pub fn add(&mut self, state: &DossierState) {
+        self.contribute(state, 1);
+    }
+
+    fn online_level(&self, unit: &str, procedure: &str) -> Option<OnlineLevel> {
+        let code = ioc_core::UnitCode::parse(unit).ok()?;
+        let level = &self.tree.get(&code)?.level;
+        self.offered.get(level)?.get(procedure).copied()
+    }
+
+    fn contribute(&mut self, state: &DossierState, sign: i64) {
+        let d = &state.dossier;
+        let cal = self.rules.calendar;
+        let online_level = self.online_level(&d.unit, &d.procedure);
+        let classify = d.finished_at.map(|f| self.rules.classify(f, d.due_at));
+        let unit = Arc::make_mut(self.units.entry(d.unit.clone()).or_default());
+        let mut count = |day: NaiveDate, counter: Counter| {
+            let counts = unit.days.entry(day).or_default();
+            counts[counter] += sign;
+            if counts.is_zero() {
+                unit.days.remove(&day);
+            }
+        };
+        let received = d.received_at.map(|t| cal.date_of(t));
+        let finished = d
+            .finished_at
+            .filter(|_| d.is_finished())
+            .map(|t| cal.date_of(t));
+        let due = d.due_at.map(|t| cal.date_of(t));
+        if let Some(r) = received {
+            count(r, Counter::Received);
+            count(
+                r,
+                match d.channel {
+                    Channel::Direct => Counter::ReceivedDirect,
+                    Channel::Online => Counter::ReceivedOnline,
+                    Channel::Postal => Counter::ReceivedPostal,
+                },
+            );
+            let online = d.channel == Channel::Online;
+            if online_level.is_some() {
+                count(r, Counter::ReceivedOffered);
+                if online {
+                    count(r, Counter::ReceivedOnlineOffered);
+                }
+            }
+            if online_level == Some(OnlineLevel::Full) {
+                count(r, Counter::ReceivedFull);
+                if online {
+                    count(r, Counter::ReceivedOnlineFull);
+                }
+            }
+            if d.fee_required {
+                count(r, Counter::FeeDossiers);
+                if d.paid_online {
+                    count(r, Counter::PaidOnline);
+                }
+            }
+        }
+        if let (Some(f), Some(class)) = (finished, classify) {
+            count(
+                f,
+                match class {
+                    Timeliness::Early => Counter::FinishedEarly,
+                    Timeliness::OnTime => Counter::FinishedOnTime,
+                    Timeliness::Late => Counter::FinishedLate,
+                },
+            );
+            if d.e_result {
+                count(f, Counter::FinishedEResult);
+            }
+        }
+        // `stopped_at` is set exactly while the dossier is withdrawn or stopped.
+        if let Some(stopped) = state.stopped_at {
+            count(cal.date_of(stopped), Counter::Withdrawn);
+        }
+        let eligible = !matches!(
+            d.status,
+            ioc_core::Status::Refused | ioc_core::Status::Withdrawn | ioc_core::Status::Stopped
+        );
+        if let (Some(r), true) = (received, eligible) {
+            count(r, Counter::Arrivals);
+            if let Some(f) = finished {
+                count(f, Counter::Departures);
+            }
+            if let Some(u) = due {
+                count(u, Counter::Due);
+                if let Some(f) = finished {
+                    count(u.max(f), Counter::SettledAfterDue);
+                    if u < f {
+                        count(f, Counter::FinishedPastDue);
+                    }
+                }
+                let band = unit.due_bands.entry(u).or_default();
+                bump(&mut band.received, r, sign);
+                if let Some(f) = finished {
+                    bump(&mut band.finished, f, sign);
+                }
+                if band.received.is_empty() && band.finished.is_empty() {
+                    unit.due_bands.remove(&u);
+                }
+            }
+        }
+        if let (Some(r), Some(_), Channel::Online) = (received, online_level, d.channel) {
+            let days = unit.online_used.entry(d.procedure.clone()).or_default();
+            bump(days, r, sign);
+            if days.is_empty() {
+                unit.online_used.remove(&d.procedure);
+            }
+        }
+        if unit.is_empty() {
+            self.units.remove(&d.unit);
+        }
+    }
+
+    /// Procedures offered online at the level of `unit`.
+    fn online_services(&self, unit: &str) -> i64 {
+        ioc_core::UnitCode::parse(unit)
+            .ok()
+            .and_then(|c| self.tree.get(&c))
+            .and_then(|u| self.offered.get(&u.level))
+            .map_or(0, |p| p.len() as i64)
+    }
+
+    /// The keys of the units `codes` taken together (counters add, ratios
+    /// are recomputed) for `window`, with the cut-off at min(end, `now`).
+    pub fn keys<'a>(
+        &self,
+        codes: impl IntoIterator<Item = &'a str>,
+        window: Window,
+        now: DateTime<Utc>,
+    ) -> Keys {
+        let cut = window.cutoff(now, &self.rules.calendar);
+        let mut sum = Counts::default();
+        let mut pending = Pending::default();
+        let (mut offered, mut used) = (0, 0);
+        let mut seen = HashSet::new();
+        for code in codes {
+            if !seen.insert(code) {
+                continue;
+            }
+            offered += self.online_services(code);
+            let Some(unit) = self.units.get(code) else {
+                continue;
+            };
+            for counts in unit.days.range(window.from..window.to).map(|(_, c)| c) {
+                sum += counts;
+            }
+            let mut due_before = 0;
+            let mut settled_before = 0;
+            for (day, c) in unit.days.range(..=cut.through) {
+                pending.pending += c[Counter::Arrivals] - c[Counter::Departures];
+                if *day < cut.today {
+                    due_before += c[Counter::Due];
+                    settled_before += c[Counter::SettledAfterDue];
+                }
+            }
+            let finished_today_late = if cut.through >= cut.today {
+                unit.days
+                    .get(&cut.today)
+                    .map_or(0, |c| c[Counter::FinishedPastDue])
+            } else {
+                0
+            };
+            pending.overdue += due_before - settled_before - finished_today_late;
+            let tomorrow = cut.today.succ_opt().unwrap_or(cut.today);
+            for band in [cut.today, tomorrow]
+                .iter()
+                .filter_map(|d| unit.due_bands.get(d))
+            {
+                let received: i64 = band.received.range(..=cut.through).map(|(_, n)| n).sum();
+                let finished: i64 = band.finished.range(..=cut.through).map(|(_, n)| n).sum();
+                pending.due_soon += received - finished;
+            }
+            used += unit
+                .online_used
+                .values()
+                .filter(|days| days.range(window.from..window.to).next().is_some())
+                .count() as i64;
+        }
+        Keys::new(&sum, pending, (offered, used))
+    }
+}

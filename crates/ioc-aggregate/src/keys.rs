@@ -1,0 +1,221 @@
+//! Every key of METRICS.md for one unit (or scope, or level) and window.
+
+use serde::{Serialize, Serializer};
+
+use crate::counters::{Counter, Counts};
+
+/// A ratio kept with its parts; *none* when the denominator is zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ratio {
+    /// Numerator.
+    pub numerator: i64,
+    /// Denominator.
+    pub denominator: i64,
+}
+
+impl Ratio {
+    fn new(numerator: i64, denominator: i64) -> Ratio {
+        Ratio {
+            numerator,
+            denominator,
+        }
+    }
+
+    /// The value, or `None` when the denominator is zero.
+    pub fn value(&self) -> Option<f64> {
+        (self.denominator != 0).then(|| self.numerator as f64 / self.denominator as f64)
+    }
+}
+
+impl Serialize for Ratio {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(s)
+    }
+}
+
+/// The keys of METRICS.md "Per unit U and window W", under their own names.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Keys {
+    /// Dossiers received in the window.
+    pub received: i64,
+    /// Of those, online.
+    pub received_online: i64,
+    /// Of those, in person.
+    pub received_direct: i64,
+    /// Of those, by post.
+    pub received_postal: i64,
+    /// Online share over procedures the unit offers online.
+    pub online_share: Ratio,
+    /// Online share over all dossiers.
+    pub online_share_all: Ratio,
+    /// Dossiers finished in the window.
+    pub finished: i64,
+    /// Of those, before the due day.
+    pub finished_early: i64,
+    /// Of those, on the due day or without a due time.
+    pub finished_on_time: i64,
+    /// Of those, after the due day.
+    pub finished_late: i64,
+    /// (early + on time) / finished.
+    pub on_time_rate: Ratio,
+    /// late / finished.
+    pub late_rate: Ratio,
+    /// Dossiers that entered status 7 or 8 in the window.
+    pub withdrawn: i64,
+    /// Pending at the cut-off.
+    pub pending: i64,
+    /// Of those, overdue.
+    pub pending_overdue: i64,
+    /// Pending, not overdue, due by the day after the cut-off.
+    pub due_soon: i64,
+    /// 766 indicator 2.1.
+    pub progress_rate: Ratio,
+    /// Procedures the unit offers online.
+    pub online_services: i64,
+    /// Of those, with at least one online dossier received in the window.
+    pub online_services_used: i64,
+    /// online_services_used / online_services.
+    pub online_services_used_share: Ratio,
+    /// Dossiers received in the window with a fee.
+    pub fee_dossiers: i64,
+    /// Of those, paid online.
+    pub paid_online: i64,
+    /// paid_online / fee_dossiers.
+    pub paid_online_share: Ratio,
+    /// Finished dossiers with an electronic result / finished.
+    pub e_result_share: Ratio,
+    /// 766 online provision: received online / received, over procedures
+    /// offered fully online.
+    pub full_online_share: Ratio,
+}
+
+/// Names of the keys a ranking may be by, as the API takes them.
+pub const KEYS: [&str; 25] = [
+    "received",
+    "received_online",
+    "received_direct",
+    "received_postal",
+    "online_share",
+    "online_share_all",
+    "finished",
+    "finished_early",
+    "finished_on_time",
+    "finished_late",
+    "on_time_rate",
+    "late_rate",
+    "withdrawn",
+    "pending",
+    "pending_overdue",
+    "due_soon",
+    "progress_rate",
+    "online_services",
+    "online_services_used",
+    "online_services_used_share",
+    "fee_dossiers",
+    "paid_online",
+    "paid_online_share",
+    "e_result_share",
+    "full_online_share",
+];
+
+/// The pending set at a cut-off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub(crate) pending: i64,
+    pub(crate) overdue: i64,
+    pub(crate) due_soon: i64,
+}
+
+impl Keys {
+    /// The keys from a window's summed counters, the pending set at its
+    /// cut-off, and the (offered, used) online services.
+    pub(crate) fn new(c: &Counts, p: Pending, services: (i64, i64)) -> Keys {
+        let finished =
+            c[Counter::FinishedEarly] + c[Counter::FinishedOnTime] + c[Counter::FinishedLate];
+        let in_time = c[Counter::FinishedEarly] + c[Counter::FinishedOnTime];
+        Keys {
+            received: c[Counter::Received],
+            received_online: c[Counter::ReceivedOnline],
+            received_direct: c[Counter::ReceivedDirect],
+            received_postal: c[Counter::ReceivedPostal],
+            online_share: Ratio::new(
+                c[Counter::ReceivedOnlineOffered],
+                c[Counter::ReceivedOffered],
+            ),
+            online_share_all: Ratio::new(c[Counter::ReceivedOnline], c[Counter::Received]),
+            finished,
+            finished_early: c[Counter::FinishedEarly],
+            finished_on_time: c[Counter::FinishedOnTime],
+            finished_late: c[Counter::FinishedLate],
+            on_time_rate: Ratio::new(in_time, finished),
+            late_rate: Ratio::new(c[Counter::FinishedLate], finished),
+            withdrawn: c[Counter::Withdrawn],
+            pending: p.pending,
+            pending_overdue: p.overdue,
+            due_soon: p.due_soon,
+            progress_rate: Ratio::new(in_time + p.pending - p.overdue, finished + p.pending),
+            online_services: services.0,
+            online_services_used: services.1,
+            online_services_used_share: Ratio::new(services.1, services.0),
+            fee_dossiers: c[Counter::FeeDossiers],
+            paid_online: c[Counter::PaidOnline],
+            paid_online_share: Ratio::new(c[Counter::PaidOnline], c[Counter::FeeDossiers]),
+            e_result_share: Ratio::new(c[Counter::FinishedEResult], finished),
+            full_online_share: Ratio::new(c[Counter::ReceivedOnlineFull], c[Counter::ReceivedFull]),
+        }
+    }
+
+    /// The value of key `name` as a ratio (a count `n` is `n / 1`), or
+    /// `None` for an unknown name.
+    pub fn get(&self, name: &str) -> Option<Ratio> {
+        let count = |n: i64| Some(Ratio::new(n, 1));
+        match name {
+            "received" => count(self.received),
+            "received_online" => count(self.received_online),
+            "received_direct" => count(self.received_direct),
+            "received_postal" => count(self.received_postal),
+            "online_share" => Some(self.online_share),
+            "online_share_all" => Some(self.online_share_all),
+            "finished" => count(self.finished),
+            "finished_early" => count(self.finished_early),
+            "finished_on_time" => count(self.finished_on_time),
+            "finished_late" => count(self.finished_late),
+            "on_time_rate" => Some(self.on_time_rate),
+            "late_rate" => Some(self.late_rate),
+            "withdrawn" => count(self.withdrawn),
+            "pending" => count(self.pending),
+            "pending_overdue" => count(self.pending_overdue),
+            "due_soon" => count(self.due_soon),
+            "progress_rate" => Some(self.progress_rate),
+            "online_services" => count(self.online_services),
+            "online_services_used" => count(self.online_services_used),
+            "online_services_used_share" => Some(self.online_services_used_share),
+            "fee_dossiers" => count(self.fee_dossiers),
+            "paid_online" => count(self.paid_online),
+            "paid_online_share" => Some(self.paid_online_share),
+            "e_result_share" => Some(self.e_result_share),
+            "full_online_share" => Some(self.full_online_share),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_key_has_a_value() {
+        let keys = Keys::default();
+        for name in KEYS {
+            assert!(keys.get(name).is_some(), "{name}");
+        }
+        assert!(keys.get("nope").is_none());
+    }
+
+    #[test]
+    fn a_zero_denominator_is_none_not_zero() {
+        assert_eq!(Ratio::new(0, 0).value(), None);
+        assert_eq!(Ratio::new(1, 4).value(), Some(0.25));
+    }
+}
