@@ -7,9 +7,12 @@
 //! contributions and adds the new one's, so the state always equals a full
 //! recomputation from the dossiers. Windows are sums over day ranges.
 
+pub mod campaign;
 mod counters;
 mod engine;
 mod keys;
+pub mod ranking;
+pub mod score;
 mod window;
 
 pub use engine::{Engine, EngineError};
