@@ -2,7 +2,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use ioc_core::{Clock, SystemClock};
 use ioc_server::auth::{Role, generate_token, hash_token};
 use ioc_server::{Application, Settings};
 use ioc_store::testing::TestDb;
@@ -24,40 +26,84 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
+/// Another server on the same database: a restart, or a second node.
+pub struct Node {
+    pub address: SocketAddr,
+    pub client: awc::Client,
+}
+
+fn client() -> awc::Client {
+    awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .finish()
+}
+
+async fn start_server(
+    db: &TestDb,
+    overrides: &[(&str, &str)],
+    clock: Arc<dyn Clock>,
+) -> SocketAddr {
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/base.toml");
+    let mut env = vec![
+        ("IOC__SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        ("IOC__SERVER__WORKERS".to_owned(), "1".to_owned()),
+        ("IOC__DATABASE__URL".to_owned(), db.url_string()),
+    ];
+    env.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let settings = Settings::load_from(Some(&config), env).expect("test settings");
+    let app = Application::build_with_clock(settings, clock)
+        .await
+        .expect("start the server");
+    let address = app.address();
+    actix_web::rt::spawn(app.run_until_stopped());
+    address
+}
+
+async fn get_json(client: &awc::Client, url: String) -> (u16, serde_json::Value) {
+    let mut response = client.get(&url).send().await.expect("request");
+    let body = response.body().limit(64 * 1024 * 1024).await.expect("body");
+    let json = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    (response.status().as_u16(), json)
+}
+
 impl TestApp {
     /// Starts ioc on `backend` with the repository's configuration, on a
     /// random port; `None` when PostgreSQL tests are skipped on purpose.
     pub async fn spawn(backend: Backend, overrides: &[(&str, &str)]) -> Option<TestApp> {
+        TestApp::spawn_with_clock(backend, overrides, Arc::new(SystemClock)).await
+    }
+
+    /// [`spawn`](Self::spawn) with an injected clock.
+    pub async fn spawn_with_clock(
+        backend: Backend,
+        overrides: &[(&str, &str)],
+        clock: Arc<dyn Clock>,
+    ) -> Option<TestApp> {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite(),
             Backend::Postgres => TestDb::postgres()?,
         };
-        let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/base.toml");
-        let mut env = vec![
-            ("IOC__SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
-            ("IOC__SERVER__WORKERS".to_owned(), "1".to_owned()),
-            ("IOC__DATABASE__URL".to_owned(), db.url_string()),
-        ];
-        env.extend(
-            overrides
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let settings = Settings::load_from(Some(&config), env).expect("test settings");
-        let app = Application::build(settings)
-            .await
-            .expect("start the server");
-        let address = app.address();
-        actix_web::rt::spawn(app.run_until_stopped());
+        let address = start_server(&db, overrides, clock).await;
         let store = Store::connect(db.url(), &StoreOptions::default()).expect("test store");
         Some(TestApp {
             address,
-            client: awc::Client::builder()
-                .timeout(std::time::Duration::from_secs(120))
-                .finish(),
+            client: client(),
             store,
             db,
         })
+    }
+
+    /// Starts another server on this database.
+    pub async fn another_node(&self, overrides: &[(&str, &str)], clock: Arc<dyn Clock>) -> Node {
+        Node {
+            address: start_server(&self.db, overrides, clock).await,
+            client: client(),
+        }
     }
 
     /// The URL of `path` on this server.
@@ -67,21 +113,9 @@ impl TestApp {
 
     /// GETs `path`; returns the status and the JSON body.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let mut response = self
-            .client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request");
-        let body = response.body().await.expect("body");
-        let json = serde_json::from_slice(&body).unwrap_or_else(|e| {
-            panic!("{path}: not JSON ({e}): {}", String::from_utf8_lossy(&body))
-        });
-        (response.status().as_u16(), json)
+        get_json(&self.client, self.url(path)).await
     }
-}
 
-impl TestApp {
     /// Creates a token of `role`; ingest tokens write as `source` for the
     /// subtrees of `units`.
     pub fn token(&self, role: Role, source: Option<&str>, units: &[&str]) -> String {
@@ -146,6 +180,13 @@ impl TestApp {
             serde_json::to_vec(body).expect("json"),
         )
         .await
+    }
+}
+
+impl Node {
+    /// GETs `path`; returns the status and the JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        get_json(&self.client, format!("http://{}{}", self.address, path)).await
     }
 }
 

@@ -6,3 +6,4 @@ mod dvcqg;
 mod health;
 mod helpers;
 mod ingest;
+mod read;

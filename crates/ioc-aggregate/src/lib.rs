@@ -10,6 +10,7 @@
 pub mod campaign;
 mod counters;
 mod engine;
+pub mod follow;
 mod keys;
 pub mod ranking;
 pub mod score;

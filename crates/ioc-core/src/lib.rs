@@ -5,6 +5,7 @@
 //! everything downstream takes these types, never bare strings.
 
 pub mod calendar;
+pub mod clock;
 pub mod codes;
 pub mod dossier;
 pub mod procedure;
@@ -13,6 +14,7 @@ pub mod timeliness;
 pub mod unit;
 
 pub use calendar::LocalCalendar;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use codes::{Channel, Status, UnknownCode};
 pub use dossier::{Dossier, DossierState, VersionOrder};
 pub use procedure::{Catalog, OnlineLevel, Procedure, ProcedureCode};

@@ -169,6 +169,16 @@ impl Catalog {
         }
     }
 
+    /// A catalog of `procedures` already checked (e.g. read back from the store).
+    pub fn from_procedures(procedures: impl IntoIterator<Item = Procedure>) -> Catalog {
+        Catalog {
+            procedures: procedures
+                .into_iter()
+                .map(|p| (p.code.clone(), p))
+                .collect(),
+        }
+    }
+
     /// The procedure with `code`.
     pub fn get(&self, code: &ProcedureCode) -> Option<&Procedure> {
         self.procedures.get(code)

@@ -47,19 +47,25 @@ pub async fn load_procedures(settings: &Settings, store: &Store) -> anyhow::Resu
 pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
     let tree = read_unit_tree(&settings.units);
     let catalog = read_catalog(&settings.units.levels, &settings.procedures);
-    match (tree, catalog) {
-        (Ok(tree), Ok(catalog)) => Ok(format!(
-            "configuration OK ({}): {} units, {} procedures, {}",
+    let campaigns =
+        crate::reference::read_campaigns(&settings.read.campaign_files, &settings.units.levels);
+    let score = crate::reference::read_score_model(&settings.read.scoring_file);
+    match (tree, catalog, campaigns, score) {
+        (Ok(tree), Ok(catalog), Ok(campaigns), Ok(_)) => Ok(format!(
+            "configuration OK ({}): {} units, {} procedures, {} campaigns, {}",
             settings.origin,
             tree.len(),
             catalog.len(),
+            campaigns.len(),
             settings.database.url
         )),
-        (tree, catalog) => {
+        (tree, catalog, campaigns, score) => {
             let mut problems = Vec::new();
             for errors in [tree.err(), catalog.err()].into_iter().flatten() {
                 problems.extend(errors.0.iter().map(ToString::to_string));
             }
+            problems.extend(campaigns.err().unwrap_or_default());
+            problems.extend(score.err());
             Err(problems)
         }
     }

@@ -36,8 +36,23 @@ pub struct Settings {
     pub procedures: ProcedureSettings,
     /// Ingestion limits and source mappings.
     pub ingest: IngestSettings,
+    /// Read side: campaigns, scoring, rankings, access.
+    pub read: ReadSettings,
     /// Logging.
     pub log: LogSettings,
+}
+
+/// `[campaigns]`, `[scoring]`, `[rankings]` and `[auth]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadSettings {
+    /// Campaign files.
+    pub campaign_files: Vec<PathBuf>,
+    /// The scoring model file.
+    pub scoring_file: PathBuf,
+    /// Rankings: the least denominator of a ranked unit.
+    pub min_volume: i64,
+    /// Read endpoints need no token.
+    pub public_read: bool,
 }
 
 /// `[ingest]`
@@ -325,6 +340,21 @@ impl Reader {
             base_dir,
         );
         let procedures_on_start = self.boolean("procedures.load_on_start", true);
+        let campaign_files = self.paths(
+            "campaigns.files",
+            &["campaigns/binh_phuoc_92_days_2022.toml"],
+            base_dir,
+        );
+        let scoring_file = {
+            let path = PathBuf::from(self.string("scoring.file", "scoring/partial_766.toml"));
+            if path.is_absolute() {
+                path
+            } else {
+                base_dir.join(path)
+            }
+        };
+        let min_volume = self.integer("rankings.min_volume", 1, 1, 1_000_000);
+        let public_read = self.boolean("auth.public_read", false);
         let max_body_bytes =
             self.integer("ingest.max_body_bytes", 16 * 1024 * 1024, 1024, u32::MAX);
         let max_batch_records = self.integer("ingest.max_batch_records", 10_000, 1, 1_000_000);
@@ -363,6 +393,12 @@ impl Reader {
             procedures: ProcedureSettings {
                 files: procedure_files,
                 load_on_start: procedures_on_start,
+            },
+            read: ReadSettings {
+                campaign_files,
+                scoring_file,
+                min_volume: i64::from(min_volume),
+                public_read,
             },
             ingest: IngestSettings {
                 max_body_bytes: max_body_bytes as usize,
@@ -618,6 +654,7 @@ mod tests {
         );
         assert_eq!(from_file.log, built_in.log);
         assert_eq!(from_file.ingest, built_in.ingest);
+        assert_eq!(from_file.read, built_in.read);
     }
 
     #[test]

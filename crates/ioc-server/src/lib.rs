@@ -1,6 +1,7 @@
 //! The `ioc` server: configuration, CLI commands, the HTTP API and the
 //! wiring of the pipeline. The binary in `main.rs` only parses arguments.
 
+pub mod aggregates;
 pub mod auth;
 pub mod cli;
 pub mod commands;

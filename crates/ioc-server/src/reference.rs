@@ -2,7 +2,10 @@
 
 use std::fs::File;
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use ioc_aggregate::campaign::Campaign;
+use ioc_aggregate::score::ScoreModel;
 
 use ioc_core::{Catalog, Levels, ReferenceError, ReferenceErrors, UnitTree, UnitTreeBuilder};
 
@@ -71,4 +74,52 @@ fn open(path: &Path, errors: &mut Vec<ReferenceError>) -> Option<BufReader<File>
             None
         }
     }
+}
+
+/// Reads and checks the campaign files against the unit `levels`.
+pub fn read_campaigns(files: &[PathBuf], levels: &Levels) -> Result<Vec<Campaign>, Vec<String>> {
+    let mut campaigns: Vec<Campaign> = Vec::new();
+    let mut problems = Vec::new();
+    for path in files {
+        let read = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot open: {e}"))
+            .and_then(|text| {
+                toml::from_str::<Campaign>(&text)
+                    .map_err(|e| e.to_string().trim().replace('\n', " "))
+            })
+            .and_then(|c| c.check(levels.names()).map(|()| c));
+        match read {
+            Ok(c) if campaigns.iter().any(|other| other.id == c.id) => {
+                problems.push(format!(
+                    "{}: campaign id {:?} is used twice",
+                    path.display(),
+                    c.id
+                ));
+            }
+            Ok(c) => campaigns.push(c),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+    if problems.is_empty() {
+        Ok(campaigns)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads and checks the scoring model.
+pub fn read_score_model(path: &Path) -> Result<ScoreModel, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let model: ScoreModel = toml::from_str(&text).map_err(|e| {
+        format!(
+            "{}: {}",
+            path.display(),
+            e.to_string().trim().replace('\n', " ")
+        )
+    })?;
+    model
+        .check()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(model)
 }

@@ -9,7 +9,10 @@ use anyhow::Context;
 use ioc_store::{Store, StoreOptions};
 use tracing_actix_web::TracingLogger;
 
-use ioc_core::{LocalCalendar, UnitTree};
+use ioc_core::{Clock, LocalCalendar, SystemClock, UnitTree};
+
+use crate::aggregates::{self, AggregateConfig, Aggregates};
+use crate::reference::{read_campaigns, read_score_model};
 
 use crate::config::{IngestSettings, Settings};
 use crate::metrics::Metrics;
@@ -27,6 +30,10 @@ pub struct AppState {
     pub ingest: IngestSettings,
     /// The metrics registry.
     pub metrics: Metrics,
+    /// The live aggregates.
+    pub aggregates: Arc<Aggregates>,
+    /// Read endpoints need no token.
+    pub public_read: bool,
 }
 
 /// A bound server, ready to run.
@@ -40,6 +47,17 @@ impl Application {
     /// applies migrations and loads reference data as configured, and binds
     /// the listening socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`build`](Self::build) with an injected clock (tests move time).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
+        let campaigns = read_campaigns(&settings.read.campaign_files, &settings.units.levels)
+            .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))?;
+        let score = read_score_model(&settings.read.scoring_file).map_err(anyhow::Error::msg)?;
         let store = open_store(&settings).await?;
         prepare(&settings, &store).await?;
         let levels = settings.units.levels.clone();
@@ -55,9 +73,24 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let address = listener.local_addr()?;
+        let tree = Arc::new(tree);
+        let aggregates = aggregates::start(
+            &store,
+            AggregateConfig {
+                tree: tree.clone(),
+                rules: settings.timeliness,
+                campaigns,
+                score,
+                min_volume: settings.read.min_volume,
+                clock,
+            },
+        )
+        .await?;
         let state = web::Data::new(AppState {
             store,
-            tree: Arc::new(tree),
+            tree,
+            aggregates,
+            public_read: settings.read.public_read,
             calendar: settings.timeliness.calendar,
             ingest: settings.ingest.clone(),
             metrics: Metrics::new().context("cannot register metrics")?,
@@ -73,6 +106,11 @@ impl Application {
                 .service(routes::ingest::dvcqg_sync)
                 .service(routes::ingest::dvcqg_progress)
                 .service(routes::ingest::put_procedures)
+                .service(routes::read::overview)
+                .service(routes::read::unit_keys)
+                .service(routes::read::rankings)
+                .service(routes::read::campaigns)
+                .service(routes::read::campaign_progress)
         })
         .listen(listener)?;
         if settings.server.workers > 0 {

@@ -162,9 +162,15 @@ fn config_check_names_every_mistake_and_fails() {
     );
 
     // With the configuration fixed, the reference files are checked too.
+    let scoring =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/scoring/partial_766.toml");
     let config = scratch.write(
         "ioc.toml",
-        "[units]\nfiles = [\"units.csv\"]\nformer_names = []\naliases = [\"missing.csv\"]\n\n[procedures]\nfiles = []\n",
+        &format!(
+            "[units]\nfiles = [\"units.csv\"]\nformer_names = []\naliases = [\"missing.csv\"]\n\n[procedures]\nfiles = []\n\n\
+             [campaigns]\nfiles = []\n\n[scoring]\nfile = {:?}\n",
+            scoring.display().to_string()
+        ),
     );
     let output = ioc(&config, "sqlite://unused.sqlite3", &["config", "check"]);
     assert!(!output.status.success());

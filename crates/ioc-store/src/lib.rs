@@ -14,6 +14,7 @@ mod migrate;
 mod pool;
 pub mod reference;
 pub mod schema;
+pub mod snapshot;
 #[cfg(feature = "test-util")]
 pub mod testing;
 mod time;

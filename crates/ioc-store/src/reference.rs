@@ -7,7 +7,10 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use ioc_core::unit::FormerName;
-use ioc_core::{AliasSystem, Catalog, Levels, Unit, UnitCode, UnitTree, UnitTreeBuilder};
+use ioc_core::{
+    AliasSystem, Catalog, Levels, OnlineLevel, Procedure, ProcedureCode, Unit, UnitCode, UnitTree,
+    UnitTreeBuilder,
+};
 
 use crate::schema::{procedures, unit_aliases, unit_names, units};
 use crate::time::to_db;
@@ -314,4 +317,27 @@ pub fn unit_tree(conn: &mut AnyConnection, levels: &Levels) -> Result<UnitTree, 
 
 fn parse_code(raw: &str) -> Result<UnitCode, StoreError> {
     UnitCode::parse(raw).map_err(|e| StoreError::Corrupt(format!("unit code {e}")))
+}
+
+/// The procedure catalog as stored.
+pub fn catalog(conn: &mut AnyConnection) -> Result<Catalog, StoreError> {
+    let procedures = all_procedures(conn)?
+        .into_iter()
+        .map(|row| {
+            Ok(Procedure {
+                code: ProcedureCode::parse(&row.code).map_err(StoreError::Corrupt)?,
+                online_level: OnlineLevel::parse(&row.online_level).map_err(StoreError::Corrupt)?,
+                levels: row
+                    .levels
+                    .split(';')
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                name: row.name,
+                field: row.field,
+                fee: row.fee,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Catalog::from_procedures(procedures))
 }

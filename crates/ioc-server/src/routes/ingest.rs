@@ -244,7 +244,11 @@ async fn apply(
     records: Vec<Result<Dossier, FieldError>>,
 ) -> Result<BatchReport, ApiError> {
     let checked = ioc_ingest::check(records, &principal.scope);
-    Ok(ioc_ingest::apply(&state.store, source, checked).await?)
+    let report = ioc_ingest::apply(&state.store, source, checked).await?;
+    if report.accepted > 0 {
+        state.aggregates.wake();
+    }
+    Ok(report)
 }
 
 fn finish(state: &AppState, endpoint: &str, source: &str, report: &BatchReport, started: Instant) {

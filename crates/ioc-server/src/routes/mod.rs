@@ -3,3 +3,4 @@
 pub mod health;
 pub mod ingest;
 pub mod metrics;
+pub mod read;

@@ -1,0 +1,507 @@
+//! The read API: overview, units, rankings and campaigns, as JSON, with
+//! CSV and Excel exports of the tables.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::NaiveDate;
+use ioc_aggregate::campaign::{self, Campaign};
+use ioc_aggregate::ranking::{RankedUnit, RankingQuery, Scope, ranking};
+use ioc_aggregate::{Engine, KEYS, Keys, Window, WindowSpec};
+use ioc_core::UnitCode;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::auth::{self, Role};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+type Query = web::Query<HashMap<String, String>>;
+
+/// Reads need a viewer (or higher) token unless `auth.public_read` is on.
+async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    if state.public_read {
+        return Ok(());
+    }
+    let principal = auth::authenticate(req, &state.store, &state.tree).await?;
+    auth::require(&principal, Role::Viewer)
+}
+
+fn bad(parameter: &str, message: String) -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_parameter",
+        message: format!("{parameter}: {message}"),
+    }
+}
+
+/// The window asked for, and its previous period.
+fn window(query: &Query, state: &AppState) -> Result<(Window, Window), ApiError> {
+    let today = state.calendar.date_of(state.aggregates.now());
+    if let (Some(from), Some(to)) = (query.get("from"), query.get("to")) {
+        let day = |name: &str, raw: &str| {
+            raw.parse::<NaiveDate>()
+                .map_err(|_| bad(name, format!("{raw:?} is not a date YYYY-MM-DD")))
+        };
+        let spec = WindowSpec::range(day("from", from)?, day("to", to)?)
+            .map_err(|e| bad("window", e.to_string()))?;
+        return Ok((spec.resolve(today), spec.previous(today)));
+    }
+    let name = query.get("window").map_or("today", String::as_str);
+    if let Some(id) = name.strip_prefix("campaign:") {
+        let campaign = state.aggregates.campaign(id).ok_or_else(|| {
+            let known: Vec<&str> = state
+                .aggregates
+                .campaigns
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect();
+            bad(
+                "window",
+                format!("unknown campaign {id:?} (campaigns: {})", known.join(", ")),
+            )
+        })?;
+        let w = campaign.window();
+        return Ok((w, w.shifted_back()));
+    }
+    let spec = WindowSpec::parse(name).map_err(|e| bad("window", e.to_string()))?;
+    Ok((spec.resolve(today), spec.previous(today)))
+}
+
+fn scope(query: &Query, default: Scope) -> Result<Scope, ApiError> {
+    query.get("scope").map_or(Ok(default), |s| {
+        Scope::parse(s).map_err(|e| bad("scope", e))
+    })
+}
+
+fn unit_code(state: &AppState, raw: &str) -> Result<UnitCode, ApiError> {
+    UnitCode::parse(raw)
+        .ok()
+        .filter(|c| state.tree.get(c).is_some())
+        .ok_or_else(|| ApiError::NotFound(format!("unit {raw:?} is not in the unit tree")))
+}
+
+/// The codes a unit stands for in `scope`.
+fn codes<'a>(engine: &'a Engine, unit: &'a UnitCode, scope: Scope) -> Vec<&'a str> {
+    match scope {
+        Scope::Own => vec![unit.as_str()],
+        Scope::Tree => engine
+            .tree()
+            .subtree(unit)
+            .into_iter()
+            .map(UnitCode::as_str)
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct WindowView {
+    from: NaiveDate,
+    to: NaiveDate,
+    cutoff_date: NaiveDate,
+}
+
+fn window_view(window: Window, state: &AppState) -> WindowView {
+    let cut = window.cutoff(state.aggregates.now(), &state.calendar);
+    WindowView {
+        from: window.from,
+        to: window.to,
+        cutoff_date: cut.today,
+    }
+}
+
+/// `GET /api/v1/overview?window=`: the province (every root unit's tree),
+/// each level's aggregate, and the targets of campaigns running today.
+#[get("/api/v1/overview")]
+pub async fn overview(
+    req: HttpRequest,
+    query: Query,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
+    let (window, _) = window(&query, &state)?;
+    let engine = state.aggregates.snapshot();
+    let now = state.aggregates.now();
+    let tree = engine.tree();
+    let roots: Vec<&ioc_core::Unit> = tree
+        .top_down()
+        .into_iter()
+        .filter(|u| u.parent.is_none())
+        .collect();
+    let all: Vec<&str> = roots
+        .iter()
+        .flat_map(|r| tree.subtree(&r.code))
+        .map(UnitCode::as_str)
+        .collect();
+    let province = engine.keys(all.iter().copied(), window, now);
+    let levels: serde_json::Map<String, serde_json::Value> = tree
+        .levels()
+        .names()
+        .iter()
+        .map(|level| {
+            let keys = engine.keys(tree.at_level(level).map(|u| u.code.as_str()), window, now);
+            (level.clone(), json!(keys))
+        })
+        .collect();
+    let today = state.calendar.date_of(now);
+    let targets: Vec<serde_json::Value> = state
+        .aggregates
+        .campaigns
+        .iter()
+        .filter(|c| (c.from..=c.until).contains(&today))
+        .flat_map(|c| {
+            let progress = campaign::progress(&engine, c, now);
+            progress.progress.into_iter().map(move |p| {
+                json!({"campaign": c.id, "key": p.key, "level": p.level, "op": p.op,
+                       "target": p.target, "value": p.value, "met": p.met,
+                       "units_met": p.units_met, "units": p.units.len()})
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "window": window_view(window, &state),
+        "units": roots.iter().map(|r| json!({"code": r.code, "name": r.name})).collect::<Vec<_>>(),
+        "province": province,
+        "score": state.aggregates.score.score(&province),
+        "levels": levels,
+        "targets": targets,
+    })))
+}
+
+#[derive(Serialize)]
+struct ChildRow {
+    unit: String,
+    name: String,
+    level: String,
+    keys: Keys,
+}
+
+/// `GET /api/v1/units/{code}?window=&scope=`: every key of the unit, its
+/// partial 766 score, and a summary of each child (as a locality).
+#[get("/api/v1/units/{code}")]
+pub async fn unit_keys(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: Query,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
+    let code = unit_code(&state, &path)?;
+    let (window, _) = window(&query, &state)?;
+    let scope = scope(&query, Scope::Own)?;
+    let engine = state.aggregates.snapshot();
+    let now = state.aggregates.now();
+    let unit = state
+        .tree
+        .get(&code)
+        .ok_or_else(|| ApiError::NotFound(format!("unit {code}")))?;
+    let last_day = window.to.pred_opt().unwrap_or(window.to);
+    let keys = engine.keys(codes(&engine, &code, scope), window, now);
+    let children: Vec<ChildRow> = state
+        .tree
+        .children(&code)
+        .iter()
+        .filter_map(|c| state.tree.get(c))
+        .map(|child| ChildRow {
+            unit: child.code.as_str().to_owned(),
+            name: child.name_on(last_day).to_owned(),
+            level: child.level.clone(),
+            keys: engine.keys(codes(&engine, &child.code, Scope::Tree), window, now),
+        })
+        .collect();
+    if let Some(format) = export_format(&req, &query)? {
+        let header = ["Mã đơn vị", "Tên đơn vị", "Cấp"];
+        let rows: Vec<Vec<Cell>> = children
+            .iter()
+            .map(|c| {
+                let mut row = vec![
+                    Cell::Text(c.unit.clone()),
+                    Cell::Text(c.name.clone()),
+                    Cell::Text(c.level.clone()),
+                ];
+                row.extend(KEYS.iter().map(|k| Cell::from_ratio(c.keys.get(k))));
+                row
+            })
+            .collect();
+        let mut columns: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+        columns.extend(KEYS.iter().map(|k| vietnamese_key(k).to_owned()));
+        return export(format, &format!("don-vi-{code}"), &columns, &rows);
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "unit": {
+            "code": unit.code,
+            "name": unit.name_on(last_day),
+            "level": unit.level,
+            "parent": unit.parent,
+        },
+        "window": window_view(window, &state),
+        "scope": scope.as_str(),
+        "keys": keys,
+        "score": state.aggregates.score.score(&keys),
+        "children": children,
+    })))
+}
+
+/// `GET /api/v1/rankings?level=&key=&window=&scope=`.
+#[get("/api/v1/rankings")]
+pub async fn rankings(
+    req: HttpRequest,
+    query: Query,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
+    let levels = state.tree.levels().names();
+    let level = query.get("level").ok_or_else(|| {
+        bad(
+            "level",
+            format!("is required (levels: {})", levels.join(", ")),
+        )
+    })?;
+    if !levels.contains(level) {
+        return Err(bad(
+            "level",
+            format!("unknown level {level:?} (levels: {})", levels.join(", ")),
+        ));
+    }
+    let key = query
+        .get("key")
+        .ok_or_else(|| bad("key", format!("is required (keys: {})", KEYS.join(", "))))?;
+    if !KEYS.contains(&key.as_str()) {
+        return Err(bad(
+            "key",
+            format!("unknown key {key:?} (keys: {})", KEYS.join(", ")),
+        ));
+    }
+    let (window, previous) = window(&query, &state)?;
+    let scope = scope(&query, Scope::Own)?;
+    let engine = state.aggregates.snapshot();
+    let q = RankingQuery {
+        level,
+        key,
+        scope,
+        min_volume: state.aggregates.min_volume,
+    };
+    let items = ranking(&engine, &q, window, previous, state.aggregates.now());
+    if let Some(format) = export_format(&req, &query)? {
+        let columns: Vec<String> = [
+            "Hạng",
+            "Mã đơn vị",
+            "Tên đơn vị",
+            vietnamese_key(key),
+            "Tử số",
+            "Mẫu số",
+            "Hạng kỳ trước",
+            "Thay đổi",
+        ]
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+        let rows: Vec<Vec<Cell>> = items.iter().map(ranking_row).collect();
+        return export(format, &format!("xep-hang-{level}-{key}"), &columns, &rows);
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "level": level,
+        "key": key,
+        "scope": scope.as_str(),
+        "window": window_view(window, &state),
+        "previous_window": {"from": previous.from, "to": previous.to},
+        "items": items,
+    })))
+}
+
+fn ranking_row(item: &RankedUnit) -> Vec<Cell> {
+    let optional = |n: Option<i64>| n.map_or(Cell::Empty, |n| Cell::Number(n as f64));
+    vec![
+        optional(item.rank.map(|r| r as i64)),
+        Cell::Text(item.unit.clone()),
+        Cell::Text(item.name.clone()),
+        item.value.map_or(Cell::Empty, Cell::Number),
+        Cell::Number(item.numerator as f64),
+        Cell::Number(item.denominator as f64),
+        optional(item.previous_rank.map(|r| r as i64)),
+        optional(item.movement),
+    ]
+}
+
+/// `GET /api/v1/campaigns`: the configured campaigns.
+#[get("/api/v1/campaigns")]
+pub async fn campaigns(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
+    let list: Vec<&Campaign> = state.aggregates.campaigns.iter().collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// `GET /api/v1/campaigns/{id}`: progress against each target, per level
+/// and per unit.
+#[get("/api/v1/campaigns/{id}")]
+pub async fn campaign_progress(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
+    let campaign = state.aggregates.campaign(&path).ok_or_else(|| {
+        let known: Vec<&str> = state
+            .aggregates
+            .campaigns
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        ApiError::NotFound(format!(
+            "campaign {:?} (campaigns: {})",
+            path.as_str(),
+            known.join(", ")
+        ))
+    })?;
+    let engine = state.aggregates.snapshot();
+    Ok(HttpResponse::Ok().json(campaign::progress(
+        &engine,
+        campaign,
+        state.aggregates.now(),
+    )))
+}
+
+/// A table export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// `?format=csv|xlsx`, or `Accept: text/csv`; `None` for JSON.
+fn export_format(req: &HttpRequest, query: &Query) -> Result<Option<Format>, ApiError> {
+    match query.get("format").map(String::as_str) {
+        Some("csv") => return Ok(Some(Format::Csv)),
+        Some("xlsx") => return Ok(Some(Format::Xlsx)),
+        Some("json") => return Ok(None),
+        Some(other) => {
+            return Err(bad(
+                "format",
+                format!("unknown format {other:?} (formats: json, csv, xlsx)"),
+            ));
+        }
+        None => {}
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok(accept.contains("text/csv").then_some(Format::Csv))
+}
+
+/// One cell of an exported table.
+enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl Cell {
+    fn from_ratio(ratio: Option<ioc_aggregate::Ratio>) -> Cell {
+        ratio
+            .and_then(|r| r.value())
+            .map_or(Cell::Empty, Cell::Number)
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+fn export(
+    format: Format,
+    name: &str,
+    columns: &[String],
+    rows: &[Vec<Cell>],
+) -> Result<HttpResponse, ApiError> {
+    let failed = |e: String| ApiError::Internal(format!("cannot write the export: {e}"));
+    match format {
+        Format::Csv => {
+            let mut out = csv::Writer::from_writer(Vec::new());
+            out.write_record(columns)
+                .map_err(|e| failed(e.to_string()))?;
+            for row in rows {
+                out.write_record(row.iter().map(Cell::text))
+                    .map_err(|e| failed(e.to_string()))?;
+            }
+            let mut body = vec![0xEF, 0xBB, 0xBF]; // BOM, so that Excel reads UTF-8
+            body.extend(out.into_inner().map_err(|e| failed(e.to_string()))?);
+            Ok(HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.csv\""),
+                ))
+                .body(body))
+        }
+        Format::Xlsx => {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            for (c, title) in columns.iter().enumerate() {
+                sheet
+                    .write_string_with_format(0, c as u16, title, &bold)
+                    .map_err(|e| failed(e.to_string()))?;
+            }
+            for (r, row) in rows.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    let (r, c) = (r as u32 + 1, c as u16);
+                    match cell {
+                        Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ()),
+                        Cell::Number(n) => sheet.write_number(r, c, *n).map(|_| ()),
+                        Cell::Empty => Ok(()),
+                    }
+                    .map_err(|e| failed(e.to_string()))?;
+                }
+            }
+            let body = book.save_to_buffer().map_err(|e| failed(e.to_string()))?;
+            Ok(HttpResponse::Ok()
+                .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.xlsx\""),
+                ))
+                .body(body))
+        }
+    }
+}
+
+/// The Vietnamese column title of a key.
+fn vietnamese_key(key: &str) -> &'static str {
+    match key {
+        "received" => "Hồ sơ tiếp nhận",
+        "received_online" => "Tiếp nhận trực tuyến",
+        "received_direct" => "Tiếp nhận trực tiếp",
+        "received_postal" => "Tiếp nhận qua bưu chính",
+        "online_share" => "Tỷ lệ hồ sơ trực tuyến",
+        "online_share_all" => "Tỷ lệ trực tuyến (mọi hồ sơ)",
+        "finished" => "Hồ sơ đã giải quyết",
+        "finished_early" => "Giải quyết trước hạn",
+        "finished_on_time" => "Giải quyết đúng hạn",
+        "finished_late" => "Giải quyết quá hạn",
+        "on_time_rate" => "Tỷ lệ đúng hạn",
+        "late_rate" => "Tỷ lệ quá hạn",
+        "withdrawn" => "Rút, dừng xử lý",
+        "pending" => "Đang xử lý",
+        "pending_overdue" => "Đang xử lý quá hạn",
+        "due_soon" => "Sắp đến hạn",
+        "progress_rate" => "Tiến độ giải quyết (766 2.1)",
+        "online_services" => "Số DVCTT",
+        "online_services_used" => "DVCTT phát sinh hồ sơ",
+        "online_services_used_share" => "Tỷ lệ DVCTT phát sinh hồ sơ",
+        "fee_dossiers" => "Hồ sơ có phí",
+        "paid_online" => "Thanh toán trực tuyến",
+        "paid_online_share" => "Tỷ lệ thanh toán trực tuyến",
+        "e_result_share" => "Tỷ lệ kết quả điện tử",
+        "full_online_share" => "Tỷ lệ hồ sơ DVCTT toàn trình",
+        _ => "Giá trị",
+    }
+}

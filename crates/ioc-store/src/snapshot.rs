@@ -1,0 +1,64 @@
+//! A consistent read of every dossier together with the position of the
+//! change log it reflects, to rebuild in-memory aggregates.
+
+use diesel::prelude::*;
+use ioc_core::DossierState;
+
+use crate::dossiers::DossierRow;
+use crate::schema::{dossier_changes, dossiers};
+use crate::{AnyConnection, StoreError};
+
+/// How many of the latest sequence numbers are checked for gaps.
+pub const RECENT_SEQS: i64 = 10_000;
+
+/// The change log as of a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogPosition {
+    /// The highest sequence number committed.
+    pub max_seq: i64,
+    /// The sequence numbers in `(max_seq − RECENT_SEQS, max_seq]` that are
+    /// committed; a missing one may belong to a transaction still in flight.
+    pub recent: Vec<i64>,
+}
+
+/// Calls `visit` with every stored dossier, in one read-only snapshot
+/// (repeatable read on PostgreSQL), and returns the change-log position
+/// that snapshot reflects.
+pub fn read_all(
+    conn: &mut AnyConnection,
+    mut visit: impl FnMut(DossierState),
+) -> Result<LogPosition, StoreError> {
+    let postgres = matches!(conn, AnyConnection::Postgresql(_));
+    conn.transaction(|conn| {
+        if postgres {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(conn)?;
+        }
+        let max_seq: Option<i64> = dossier_changes::table
+            .select(diesel::dsl::max(dossier_changes::seq))
+            .first(conn)?;
+        let max_seq = max_seq.unwrap_or(0);
+        let recent: Vec<i64> = dossier_changes::table
+            .filter(dossier_changes::seq.gt(max_seq - RECENT_SEQS))
+            .order(dossier_changes::seq)
+            .select(dossier_changes::seq)
+            .load(conn)?;
+        let mut last_id = 0;
+        loop {
+            let page: Vec<(i64, DossierRow)> = dossiers::table
+                .filter(dossiers::id.gt(last_id))
+                .order(dossiers::id)
+                .limit(50_000)
+                .select((dossiers::id, DossierRow::as_select()))
+                .load(conn)?;
+            let Some((id, _)) = page.last() else {
+                break;
+            };
+            last_id = *id;
+            for (_, row) in page {
+                visit(row.into_state()?);
+            }
+        }
+        Ok(LogPosition { max_seq, recent })
+    })
+}
