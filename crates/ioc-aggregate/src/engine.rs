@@ -235,6 +235,30 @@ impl Engine {
         }
     }
 
+    /// The next instant after `now` at which a pending dossier becomes due
+    /// soon (the start of the day before its due day) or overdue (the start
+    /// of the day after it), with no event arriving: the time-driven sweep
+    /// wakes then. `None` when nothing pending has a due time ahead.
+    pub fn next_transition(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let cal = self.rules.calendar;
+        let today = cal.date_of(now);
+        let from = today.pred_opt().unwrap_or(today);
+        self.units
+            .values()
+            .filter_map(|unit| {
+                unit.due_bands
+                    .range(from..)
+                    .filter(|(_, band)| {
+                        band.received.values().sum::<i64>() > band.finished.values().sum::<i64>()
+                    })
+                    .flat_map(|(due, _)| [due.pred_opt(), due.succ_opt()])
+                    .flatten()
+                    .map(|day| cal.start_of(day))
+                    .find(|at| *at > now)
+            })
+            .min()
+    }
+
     /// Procedures offered online at the level of `unit`.
     fn online_services(&self, unit: &str) -> i64 {
         ioc_core::UnitCode::parse(unit)

@@ -461,3 +461,24 @@ fn rankings_share_ranks_and_list_units_without_data_last() {
     let late = rows("late_rate");
     assert_eq!(late[0].0, "25434", "a lower late rate ranks first");
 }
+
+#[test]
+fn the_sweep_wakes_when_a_pending_dossier_turns_due_soon_or_overdue() {
+    let engine = engine();
+    // Pending due days: C the 15th (already overdue), B the 20th, A and K the
+    // 21st, M the 22nd. Next after 10:00 on the 20th: M becomes due soon at
+    // the start of the 21st, and B overdue at the same instant.
+    assert_eq!(
+        engine.next_transition(now()),
+        Some(t("2022-09-21T00:00:00+07:00"))
+    );
+    assert_eq!(
+        engine.next_transition(t("2022-09-21T00:00:00+07:00")),
+        Some(t("2022-09-22T00:00:00+07:00"))
+    );
+    assert_eq!(
+        engine.next_transition(t("2022-09-23T00:00:00+07:00")),
+        None,
+        "M overdue since the 23rd; nothing ahead"
+    );
+}

@@ -3,9 +3,12 @@
 //! written by `ioc import` or by another node count too). Readers take an
 //! immutable snapshot and never wait for the writer.
 
-use std::sync::{Arc, RwLock, Weak};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
+use actix_web::web::Bytes;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use ioc_aggregate::Engine;
@@ -26,6 +29,8 @@ const PAGE: i64 = 10_000;
 /// The read side's state and configuration.
 pub struct Aggregates {
     current: RwLock<Arc<Engine>>,
+    version: AtomicU64,
+    cache: Mutex<ResponseCache>,
     wake: Notify,
     /// Configured campaigns.
     pub campaigns: Vec<Campaign>,
@@ -60,12 +65,67 @@ impl Aggregates {
         self.campaigns.iter().find(|c| c.id == id)
     }
 
+    /// How many snapshots have been published: changes applied, or due
+    /// times passed (the time-driven sweep).
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
     fn publish(&self, engine: &Engine) {
         *self
             .current
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine.clone());
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
+
+    /// The response body for `key` (a request's path and query), made by
+    /// `make` unless this snapshot and day already made it.
+    pub fn cached<E>(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> Result<Bytes, E>,
+    ) -> Result<Bytes, E> {
+        let (version, day) = (self.version(), self.now().date_naive());
+        {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if (cache.version, cache.day) != (version, Some(day))
+                || cache.entries.len() >= CACHE_ENTRIES
+            {
+                *cache = ResponseCache {
+                    version,
+                    day: Some(day),
+                    entries: HashMap::new(),
+                };
+            }
+            if let Some(body) = cache.entries.get(key) {
+                return Ok(body.clone());
+            }
+        }
+        let body = make()?;
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.version == version {
+            cache.entries.insert(key.to_owned(), body.clone());
+        }
+        Ok(body)
+    }
+}
+
+/// Most responses kept per snapshot.
+const CACHE_ENTRIES: usize = 4_096;
+
+/// Responses made from one snapshot on one day; numbers depend on nothing else.
+#[derive(Default)]
+struct ResponseCache {
+    version: u64,
+    day: Option<chrono::NaiveDate>,
+    entries: HashMap<String, Bytes>,
 }
 
 /// What the aggregates are built from, besides the store.
@@ -112,6 +172,8 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
     );
     let aggregates = Arc::new(Aggregates {
         current: RwLock::new(Arc::new(engine.clone())),
+        version: AtomicU64::new(0),
+        cache: Mutex::new(ResponseCache::default()),
         wake: Notify::new(),
         campaigns: config.campaigns,
         score: config.score,

@@ -119,7 +119,28 @@ pub async fn overview(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
-    let (window, _) = window(&query, &state)?;
+    json_cached(&req, &state, || overview_body(&query, &state))
+}
+
+/// Answers with the cached body for this request and snapshot, or makes it.
+fn json_cached(
+    req: &HttpRequest,
+    state: &AppState,
+    make: impl FnOnce() -> Result<serde_json::Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let body = state.aggregates.cached(&req.uri().to_string(), || {
+        let value = make()?;
+        serde_json::to_vec(&value)
+            .map(web::Bytes::from)
+            .map_err(|e| ApiError::Internal(format!("cannot encode the response: {e}")))
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+fn overview_body(query: &Query, state: &AppState) -> Result<serde_json::Value, ApiError> {
+    let (window, _) = window(query, state)?;
     let engine = state.aggregates.snapshot();
     let now = state.aggregates.now();
     let tree = engine.tree();
@@ -158,14 +179,14 @@ pub async fn overview(
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "window": window_view(window, &state),
+    Ok(json!({
+        "window": window_view(window, state),
         "units": roots.iter().map(|r| json!({"code": r.code, "name": r.name})).collect::<Vec<_>>(),
         "province": province,
         "score": state.aggregates.score.score(&province),
         "levels": levels,
         "targets": targets,
-    })))
+    }))
 }
 
 #[derive(Serialize)]
@@ -227,19 +248,21 @@ pub async fn unit_keys(
         columns.extend(KEYS.iter().map(|k| vietnamese_key(k).to_owned()));
         return export(format, &format!("don-vi-{code}"), &columns, &rows);
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "unit": {
-            "code": unit.code,
-            "name": unit.name_on(last_day),
-            "level": unit.level,
-            "parent": unit.parent,
-        },
-        "window": window_view(window, &state),
-        "scope": scope.as_str(),
-        "keys": keys,
-        "score": state.aggregates.score.score(&keys),
-        "children": children,
-    })))
+    json_cached(&req, &state, || {
+        Ok(json!({
+            "unit": {
+                "code": unit.code,
+                "name": unit.name_on(last_day),
+                "level": unit.level,
+                "parent": unit.parent,
+            },
+            "window": window_view(window, &state),
+            "scope": scope.as_str(),
+            "keys": keys,
+            "score": state.aggregates.score.score(&keys),
+            "children": children,
+        }))
+    })
 }
 
 /// `GET /api/v1/rankings?level=&key=&window=&scope=`.
@@ -299,14 +322,16 @@ pub async fn rankings(
         let rows: Vec<Vec<Cell>> = items.iter().map(ranking_row).collect();
         return export(format, &format!("xep-hang-{level}-{key}"), &columns, &rows);
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "level": level,
-        "key": key,
-        "scope": scope.as_str(),
-        "window": window_view(window, &state),
-        "previous_window": {"from": previous.from, "to": previous.to},
-        "items": items,
-    })))
+    json_cached(&req, &state, || {
+        Ok(json!({
+            "level": level,
+            "key": key,
+            "scope": scope.as_str(),
+            "window": window_view(window, &state),
+            "previous_window": {"from": previous.from, "to": previous.to},
+            "items": items,
+        }))
+    })
 }
 
 fn ranking_row(item: &RankedUnit) -> Vec<Cell> {
