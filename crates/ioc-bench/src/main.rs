@@ -14,6 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use chrono::Datelike;
 use clap::{Parser, Subcommand};
 use ioc_core::{Catalog, Levels, LocalCalendar, UnitTreeBuilder};
 use ioc_sim::{Generator, Scenario};
@@ -32,6 +33,23 @@ struct Cli {
 enum Bench {
     /// Bulk import vs raw COPY, and HTTP ingest throughput.
     Ingest(IngestArgs),
+    /// Start-up rebuild, ranking latency vs a plain SQL GROUP BY, memory.
+    Read(ReadArgs),
+}
+
+#[derive(clap::Args)]
+struct ReadArgs {
+    #[command(flatten)]
+    common: IngestArgs,
+    /// Concurrent clients asking for the ranking.
+    #[arg(long, default_value_t = 50)]
+    concurrency: usize,
+    /// Ranking requests in all.
+    #[arg(long, default_value_t = 20_000)]
+    requests: usize,
+    /// Runs of the SQL baseline.
+    #[arg(long, default_value_t = 5)]
+    sql_runs: usize,
 }
 
 #[derive(clap::Args)]
@@ -65,6 +83,7 @@ struct IngestArgs {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Ingest(args) => ingest(&args),
+        Bench::Read(args) => read(&args),
     }
 }
 
@@ -143,6 +162,25 @@ fn write_files(
     ndjson: &Path,
     csv: Option<&Path>,
 ) -> anyhow::Result<()> {
+    let start = chrono::NaiveDate::from_ymd_opt(2022, 6, 1).context("date")?;
+    write_dossiers(
+        args,
+        (seed, start, "2024-06-01T00:00:00Z".parse()?),
+        count,
+        ndjson,
+        csv,
+    )
+}
+
+/// Writes `count` dossiers of two years from `start` (seed, start, now) as
+/// NDJSON, and as CSV for `\copy` when asked.
+fn write_dossiers(
+    args: &IngestArgs,
+    (seed, start, now): (u64, chrono::NaiveDate, chrono::DateTime<chrono::Utc>),
+    count: u64,
+    ndjson: &Path,
+    csv: Option<&Path>,
+) -> anyhow::Result<()> {
     let config_dir = args.config.parent().unwrap_or(Path::new("."));
     let levels = Levels::parse(&["province", "department", "district", "commune"])
         .map_err(anyhow::Error::msg)?;
@@ -165,12 +203,12 @@ fn write_files(
     )?;
     let scenario = Scenario {
         seed,
-        start: chrono::NaiveDate::from_ymd_opt(2022, 6, 1).context("date")?,
+        start,
         days: 730,
         online_share_start: 0.2,
         online_share_end: 0.6,
         late_share: 0.02,
-        now: "2024-06-01T00:00:00Z".parse()?,
+        now,
     };
     let mut json_out = std::io::BufWriter::new(std::fs::File::create(ndjson)?);
     let mut csv_out = csv
@@ -413,4 +451,195 @@ fn http_ingest(args: &IngestArgs) -> anyhow::Result<HttpResult> {
             max_ms: pick(1.0),
         })
     })
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn rss_mib(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS")?;
+    Ok(kb / 1024.0)
+}
+
+fn read(args: &ReadArgs) -> anyhow::Result<()> {
+    let common = &args.common;
+    std::fs::create_dir_all(&common.work)?;
+    let now = chrono::Utc::now();
+    let start = now.date_naive() - chrono::Days::new(730);
+    let ndjson = common.work.join("read.ndjson");
+    eprintln!(
+        "generating {} dossiers over two years up to today…",
+        common.records
+    );
+    write_dossiers(common, (3, start, now), common.records, &ndjson, None)?;
+    let db = prepared(common, "ioc_bench_read")?;
+    eprintln!("importing…");
+    let started = Instant::now();
+    ioc(
+        common,
+        &db,
+        &[
+            "import",
+            "--source",
+            "sim",
+            "--format",
+            "ndjson",
+            ndjson.to_str().context("path")?,
+        ],
+    )?;
+    let import_secs = started.elapsed().as_secs_f64();
+    psql(&db.url, "VACUUM ANALYZE dossiers")?;
+
+    eprintln!("starting ioc serve…");
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let spawned = Instant::now();
+    let server = Server(
+        Command::new(&common.ioc)
+            .arg("--config")
+            .arg(&common.config)
+            .arg("serve")
+            .env("IOC__DATABASE__URL", &db.url)
+            .env("IOC__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("IOC__AUTH__PUBLIC_READ", "true")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot start ioc serve")?,
+    );
+    let pid = server.0.id();
+    let base = format!("http://127.0.0.1:{port}");
+    let path = "/api/v1/rankings?level=commune&key=on_time_rate&window=year";
+    let (ready_secs, latencies, wall, first_ms) = actix_web::rt::System::new().block_on({
+        let base = base.clone();
+        let (requests, concurrency) = (args.requests, args.concurrency);
+        async move {
+            let client = awc::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .finish();
+            loop {
+                if client
+                    .get(format!("{base}/readyz"))
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .ok()
+                    == Some(true)
+                {
+                    break;
+                }
+                if spawned.elapsed() > Duration::from_secs(600) {
+                    bail!("ioc serve did not become ready");
+                }
+                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            }
+            let ready = spawned.elapsed().as_secs_f64();
+            // The first request computes the ranking from the snapshot; the
+            // others are answered from the snapshot's cache until it changes.
+            let first = Instant::now();
+            client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .body()
+                .limit(16 << 20)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let first_ms = first.elapsed().as_secs_f64() * 1000.0;
+            let started = Instant::now();
+            let mut tasks = Vec::new();
+            for worker in 0..concurrency {
+                let client = client.clone();
+                let url = format!("{base}{path}");
+                let mine = requests / concurrency + usize::from(worker < requests % concurrency);
+                tasks.push(actix_web::rt::spawn(async move {
+                    let mut latencies = Vec::with_capacity(mine);
+                    for _ in 0..mine {
+                        let sent = Instant::now();
+                        let mut response = client
+                            .get(&url)
+                            .send()
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        let body = response
+                            .body()
+                            .limit(16 << 20)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        if !response.status().is_success() || body.is_empty() {
+                            bail!("ranking answered {}", response.status());
+                        }
+                        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    Ok::<_, anyhow::Error>(latencies)
+                }));
+            }
+            let mut all = Vec::new();
+            for task in tasks {
+                all.extend(task.await??);
+            }
+            Ok::<_, anyhow::Error>((ready, all, started.elapsed().as_secs_f64(), first_ms))
+        }
+    })?;
+    let rss = rss_mib(pid)?;
+    drop(server);
+    let mut latencies = latencies;
+    latencies.sort_by(f64::total_cmp);
+
+    eprintln!("SQL baseline…");
+    let year_start =
+        chrono::NaiveDate::from_ymd_opt(now.date_naive().year(), 1, 1).context("date")?;
+    let sql = format!(
+        "SELECT unit_code, count(*) FILTER (WHERE due_at IS NULL OR \
+           (finished_at AT TIME ZONE 'UTC' AT TIME ZONE 'Asia/Ho_Chi_Minh')::date \
+           <= (due_at AT TIME ZONE 'UTC' AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)::float8 / count(*) AS on_time_rate, \
+         count(*) AS finished \
+         FROM dossiers WHERE status IN (9, 10) \
+           AND finished_at >= (TIMESTAMP '{year_start} 00:00' AT TIME ZONE 'Asia/Ho_Chi_Minh') AT TIME ZONE 'UTC' \
+           AND unit_code IN (SELECT code FROM units WHERE level = 'commune') \
+         GROUP BY unit_code ORDER BY on_time_rate DESC, unit_code"
+    );
+    let mut sql_ms = Vec::new();
+    for _ in 0..args.sql_runs {
+        let started = Instant::now();
+        psql(&db.url, &sql)?;
+        sql_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    sql_ms.sort_by(f64::total_cmp);
+
+    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    let sql_p50 = percentile(&sql_ms, 0.5);
+    println!("| measurement | result |");
+    println!("| --- | --- |");
+    println!(
+        "| `ioc import` of {} dossiers (setup) | {:.0} s |",
+        common.records, import_secs
+    );
+    println!("| `ioc serve` start to ready (rebuild of the aggregates) | **{ready_secs:.1} s** |");
+    println!(
+        "| `GET {path}`, {} requests from {} concurrent clients | p50 **{p50:.2} ms**, p99 {p99:.2} ms, {:.0} requests/s |",
+        latencies.len(),
+        args.concurrency,
+        latencies.len() as f64 / wall
+    );
+    println!(
+        "| the same ranking by a plain SQL `GROUP BY` over `dossiers`, {} runs | p50 {sql_p50:.0} ms (min {:.0}, max {:.0}) |",
+        sql_ms.len(),
+        sql_ms[0],
+        sql_ms[sql_ms.len() - 1]
+    );
+    println!("| ratio at p50 | **{:.0}×** |", sql_p50 / p50);
+    println!(
+        "| the first request on a fresh snapshot (computed, not cached) | {first_ms:.1} ms = {:.0}× faster than SQL |",
+        sql_p50 / first_ms
+    );
+    println!("| server resident memory after the load | **{rss:.0} MiB** |");
+    drop(db);
+    Ok(())
 }

@@ -217,20 +217,22 @@ pub async fn unit_keys(
         .get(&code)
         .ok_or_else(|| ApiError::NotFound(format!("unit {code}")))?;
     let last_day = window.to.pred_opt().unwrap_or(window.to);
-    let keys = engine.keys(codes(&engine, &code, scope), window, now);
-    let children: Vec<ChildRow> = state
-        .tree
-        .children(&code)
-        .iter()
-        .filter_map(|c| state.tree.get(c))
-        .map(|child| ChildRow {
-            unit: child.code.as_str().to_owned(),
-            name: child.name_on(last_day).to_owned(),
-            level: child.level.clone(),
-            keys: engine.keys(codes(&engine, &child.code, Scope::Tree), window, now),
-        })
-        .collect();
+    let children = || -> Vec<ChildRow> {
+        state
+            .tree
+            .children(&code)
+            .iter()
+            .filter_map(|c| state.tree.get(c))
+            .map(|child| ChildRow {
+                unit: child.code.as_str().to_owned(),
+                name: child.name_on(last_day).to_owned(),
+                level: child.level.clone(),
+                keys: engine.keys(codes(&engine, &child.code, Scope::Tree), window, now),
+            })
+            .collect()
+    };
     if let Some(format) = export_format(&req, &query)? {
+        let children = children();
         let header = ["Mã đơn vị", "Tên đơn vị", "Cấp"];
         let rows: Vec<Vec<Cell>> = children
             .iter()
@@ -249,6 +251,7 @@ pub async fn unit_keys(
         return export(format, &format!("don-vi-{code}"), &columns, &rows);
     }
     json_cached(&req, &state, || {
+        let keys = engine.keys(codes(&engine, &code, scope), window, now);
         Ok(json!({
             "unit": {
                 "code": unit.code,
@@ -260,7 +263,7 @@ pub async fn unit_keys(
             "scope": scope.as_str(),
             "keys": keys,
             "score": state.aggregates.score.score(&keys),
-            "children": children,
+            "children": children(),
         }))
     })
 }
@@ -304,8 +307,9 @@ pub async fn rankings(
         scope,
         min_volume: state.aggregates.min_volume,
     };
-    let items = ranking(&engine, &q, window, previous, state.aggregates.now());
+    let now = state.aggregates.now();
     if let Some(format) = export_format(&req, &query)? {
+        let items = ranking(&engine, &q, window, previous, now);
         let columns: Vec<String> = [
             "Hạng",
             "Mã đơn vị",
@@ -323,6 +327,7 @@ pub async fn rankings(
         return export(format, &format!("xep-hang-{level}-{key}"), &columns, &rows);
     }
     json_cached(&req, &state, || {
+        let items = ranking(&engine, &q, window, previous, now);
         Ok(json!({
             "level": level,
             "key": key,
