@@ -74,3 +74,88 @@ impl AddAssign<&Counts> for Counts {
         }
     }
 }
+
+/// Counts per local day, stored densely from the first day with data:
+/// updates and range sums index a slice instead of searching a tree.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DaySeries {
+    /// Day number (days since the common era) of `counts[0]`.
+    base: i32,
+    counts: Vec<Counts>,
+}
+
+fn day_number(day: chrono::NaiveDate) -> i32 {
+    chrono::Datelike::num_days_from_ce(&day)
+}
+
+impl DaySeries {
+    /// The counts of `day`, added if missing.
+    pub(crate) fn get_mut(&mut self, day: chrono::NaiveDate) -> &mut Counts {
+        let n = day_number(day);
+        if self.counts.is_empty() {
+            self.base = n;
+        }
+        if n < self.base {
+            let missing = (self.base - n) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(Counts::default(), missing));
+            self.base = n;
+        }
+        let index = (n - self.base) as usize;
+        if index >= self.counts.len() {
+            self.counts.resize(index + 1, Counts::default());
+        }
+        &mut self.counts[index]
+    }
+
+    /// The counts of `day`, if any.
+    pub(crate) fn get(&self, day: chrono::NaiveDate) -> Option<&Counts> {
+        let index = usize::try_from(day_number(day) - self.base).ok()?;
+        self.counts.get(index)
+    }
+
+    /// The days in `[from, to)`, as (day number, counts).
+    pub(crate) fn range(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> impl Iterator<Item = (i32, &Counts)> {
+        let clamp = |day: chrono::NaiveDate| (day_number(day) - self.base).clamp(0, self.counts.len() as i32) as usize;
+        let (start, end) = (clamp(from), clamp(to));
+        let base = self.base;
+        self.counts[start..end.max(start)]
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| (base + (start + i) as i32, c))
+    }
+
+    /// The days up to and including `through`.
+    pub(crate) fn through(&self, through: chrono::NaiveDate) -> impl Iterator<Item = (i32, &Counts)> {
+        let end = (day_number(through) + 1 - self.base).clamp(0, self.counts.len() as i32) as usize;
+        let base = self.base;
+        self.counts[..end].iter().enumerate().map(move |(i, c)| (base + i as i32, c))
+    }
+
+    /// The days with any count, for comparisons.
+    fn nonzero(&self) -> impl Iterator<Item = (i32, &Counts)> {
+        let base = self.base;
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_zero())
+            .map(move |(i, c)| (base + i as i32, c))
+    }
+
+    /// Whether every count is zero.
+    pub(crate) fn is_zero(&self) -> bool {
+        self.nonzero().next().is_none()
+    }
+
+    /// The day number of `day`.
+    pub(crate) fn number(day: chrono::NaiveDate) -> i32 {
+        day_number(day)
+    }
+}
+
+impl PartialEq for DaySeries {
+    fn eq(&self, other: &DaySeries) -> bool {
+        self.nonzero().eq(other.nonzero())
+    }
+}
+
+impl Eq for DaySeries {}

@@ -9,7 +9,7 @@ use ioc_core::{
     Catalog, Channel, DossierState, Granularity, OnlineLevel, Timeliness, TimelinessRules, UnitTree,
 };
 
-use crate::counters::{Counter, Counts};
+use crate::counters::{Counter, Counts, DaySeries};
 use crate::keys::{Keys, Pending};
 use crate::window::Window;
 
@@ -34,7 +34,7 @@ struct DueBand {
 /// Everything kept for one unit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct UnitState {
-    days: BTreeMap<NaiveDate, Counts>,
+    days: DaySeries,
     due_bands: BTreeMap<NaiveDate, DueBand>,
     /// Online receptions per procedure offered online, per day.
     online_used: BTreeMap<String, BTreeMap<NaiveDate, i64>>,
@@ -42,7 +42,7 @@ struct UnitState {
 
 impl UnitState {
     fn is_empty(&self) -> bool {
-        self.days.is_empty() && self.due_bands.is_empty() && self.online_used.is_empty()
+        self.days.is_zero() && self.due_bands.is_empty() && self.online_used.is_empty()
     }
 }
 
@@ -64,12 +64,24 @@ pub struct Engine {
     rules: TimelinessRules,
     /// Per level: procedures offered online (partial or full), and whether fully.
     offered: HashMap<String, HashMap<String, OnlineLevel>>,
+    /// The level of each unit, to look procedures up without allocating.
+    unit_levels: HashMap<String, String>,
     units: HashMap<String, Arc<UnitState>>,
 }
 
 impl PartialEq for Engine {
+    /// Equal when every unit with data has the same data (a unit whose
+    /// counts all returned to zero equals a unit never seen).
     fn eq(&self, other: &Engine) -> bool {
-        self.units == other.units
+        let with_data = |engine: &Engine| -> BTreeMap<String, Arc<UnitState>> {
+            engine
+                .units
+                .iter()
+                .filter(|(_, u)| !u.is_empty())
+                .map(|(c, u)| (c.clone(), u.clone()))
+                .collect()
+        };
+        with_data(self) == with_data(other)
     }
 }
 
@@ -92,10 +104,16 @@ impl Engine {
                     .insert(procedure.code.as_str().to_owned(), procedure.online_level);
             }
         }
+        let unit_levels = tree
+            .top_down()
+            .into_iter()
+            .map(|u| (u.code.as_str().to_owned(), u.level.clone()))
+            .collect();
         Ok(Engine {
             tree,
             rules,
             offered,
+            unit_levels,
             units: HashMap::new(),
         })
     }
@@ -125,8 +143,7 @@ impl Engine {
     }
 
     fn online_level(&self, unit: &str, procedure: &str) -> Option<OnlineLevel> {
-        let code = ioc_core::UnitCode::parse(unit).ok()?;
-        let level = &self.tree.get(&code)?.level;
+        let level = self.unit_levels.get(unit)?;
         self.offered.get(level)?.get(procedure).copied()
     }
 
@@ -135,13 +152,14 @@ impl Engine {
         let cal = self.rules.calendar;
         let online_level = self.online_level(&d.unit, &d.procedure);
         let classify = d.finished_at.map(|f| self.rules.classify(f, d.due_at));
-        let unit = Arc::make_mut(self.units.entry(d.unit.clone()).or_default());
+        if !self.units.contains_key(&d.unit) {
+            self.units.insert(d.unit.clone(), Arc::default());
+        }
+        let Some(unit) = self.units.get_mut(&d.unit).map(Arc::make_mut) else {
+            return;
+        };
         let mut count = |day: NaiveDate, counter: Counter| {
-            let counts = unit.days.entry(day).or_default();
-            counts[counter] += sign;
-            if counts.is_zero() {
-                unit.days.remove(&day);
-            }
+            unit.days.get_mut(day)[counter] += sign;
         };
         let received = d.received_at.map(|t| cal.date_of(t));
         let finished = d
@@ -230,9 +248,7 @@ impl Engine {
                 unit.online_used.remove(&d.procedure);
             }
         }
-        if unit.is_empty() {
-            self.units.remove(&d.unit);
-        }
+
     }
 
     /// The next instant after `now` at which a pending dossier becomes due
@@ -289,21 +305,22 @@ impl Engine {
             let Some(unit) = self.units.get(code) else {
                 continue;
             };
-            for counts in unit.days.range(window.from..window.to).map(|(_, c)| c) {
+            for (_, counts) in unit.days.range(window.from, window.to) {
                 sum += counts;
             }
             let mut due_before = 0;
             let mut settled_before = 0;
-            for (day, c) in unit.days.range(..=cut.through) {
+            let today = DaySeries::number(cut.today);
+            for (day, c) in unit.days.through(cut.through) {
                 pending.pending += c[Counter::Arrivals] - c[Counter::Departures];
-                if *day < cut.today {
+                if day < today {
                     due_before += c[Counter::Due];
                     settled_before += c[Counter::SettledAfterDue];
                 }
             }
             let finished_today_late = if cut.through >= cut.today {
                 unit.days
-                    .get(&cut.today)
+                    .get(cut.today)
                     .map_or(0, |c| c[Counter::FinishedPastDue])
             } else {
                 0

@@ -52,7 +52,7 @@ pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
     let score = crate::reference::read_score_model(&settings.read.scoring_file);
     match (tree, catalog, campaigns, score) {
         (Ok(tree), Ok(catalog), Ok(campaigns), Ok(_)) => Ok(format!(
-            "configuration OK ({}): {} units, {} procedures, {} campaigns, {}",
+            "configuration OK ({}): {} units, {} procedures, {} campaign(s), {}",
             settings.origin,
             tree.len(),
             catalog.len(),

@@ -431,3 +431,22 @@ fn tokens_are_created_once_and_checked() {
         "revoked"
     );
 }
+
+#[test]
+fn serve_refuses_what_the_engine_does_not_support() {
+    let db = TestDb::sqlite();
+    let output = Command::new(IOC)
+        .arg("--config")
+        .arg(repo_config())
+        .arg("serve")
+        .env("IOC__DATABASE__URL", db.url_string())
+        .env("IOC__TIMELINESS__GRANULARITY", "instant")
+        .output()
+        .expect("run ioc");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("timeliness.granularity = \"instant\" is not supported by the aggregation engine yet"),
+        "{}",
+        stderr(&output)
+    );
+}
