@@ -45,7 +45,7 @@ impl Counter {
 }
 
 /// One day's counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Counts([i64; Counter::COUNT]);
 
 impl Counts {
@@ -77,7 +77,7 @@ impl AddAssign<&Counts> for Counts {
 
 /// Counts per local day, stored densely from the first day with data:
 /// updates and range sums index a slice instead of searching a tree.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DaySeries {
     /// Day number (days since the common era) of `counts[0]`.
     base: i32,
@@ -97,7 +97,8 @@ impl DaySeries {
         }
         if n < self.base {
             let missing = (self.base - n) as usize;
-            self.counts.splice(0..0, std::iter::repeat_n(Counts::default(), missing));
+            self.counts
+                .splice(0..0, std::iter::repeat_n(Counts::default(), missing));
             self.base = n;
         }
         let index = (n - self.base) as usize;
@@ -114,8 +115,14 @@ impl DaySeries {
     }
 
     /// The days in `[from, to)`, as (day number, counts).
-    pub(crate) fn range(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> impl Iterator<Item = (i32, &Counts)> {
-        let clamp = |day: chrono::NaiveDate| (day_number(day) - self.base).clamp(0, self.counts.len() as i32) as usize;
+    pub(crate) fn range(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> impl Iterator<Item = (i32, &Counts)> {
+        let clamp = |day: chrono::NaiveDate| {
+            (day_number(day) - self.base).clamp(0, self.counts.len() as i32) as usize
+        };
         let (start, end) = (clamp(from), clamp(to));
         let base = self.base;
         self.counts[start..end.max(start)]
@@ -125,10 +132,16 @@ impl DaySeries {
     }
 
     /// The days up to and including `through`.
-    pub(crate) fn through(&self, through: chrono::NaiveDate) -> impl Iterator<Item = (i32, &Counts)> {
+    pub(crate) fn through(
+        &self,
+        through: chrono::NaiveDate,
+    ) -> impl Iterator<Item = (i32, &Counts)> {
         let end = (day_number(through) + 1 - self.base).clamp(0, self.counts.len() as i32) as usize;
         let base = self.base;
-        self.counts[..end].iter().enumerate().map(move |(i, c)| (base + i as i32, c))
+        self.counts[..end]
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| (base + i as i32, c))
     }
 
     /// The days with any count, for comparisons.

@@ -13,6 +13,9 @@ use crate::counters::{Counter, Counts, DaySeries};
 use crate::keys::{Keys, Pending};
 use crate::window::Window;
 
+/// Version of the checkpoint format; bump when the counted state changes shape.
+const STATE_FORMAT: u32 = 1;
+
 /// Why an engine cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -25,14 +28,14 @@ pub enum EngineError {
 
 /// Dossiers due on one day, by day of reception and of finishing; used
 /// for `due_soon` at any cut-off.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct DueBand {
     received: BTreeMap<NaiveDate, i64>,
     finished: BTreeMap<NaiveDate, i64>,
 }
 
 /// Everything kept for one unit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct UnitState {
     days: DaySeries,
     due_bands: BTreeMap<NaiveDate, DueBand>,
@@ -116,6 +119,59 @@ impl Engine {
             unit_levels,
             units: HashMap::new(),
         })
+    }
+
+    /// The engine's counters, to store as a checkpoint; together with
+    /// [`fingerprint`](Self::fingerprint) they restore it.
+    pub fn export_state(&self) -> Result<String, serde_json::Error> {
+        let units: BTreeMap<&String, &UnitState> =
+            self.units.iter().map(|(c, u)| (c, u.as_ref())).collect();
+        serde_json::to_string(&units)
+    }
+
+    /// Restores counters written by [`export_state`](Self::export_state) of
+    /// an engine with the same fingerprint.
+    pub fn import_state(&mut self, state: &str) -> Result<(), serde_json::Error> {
+        let units: HashMap<String, UnitState> = serde_json::from_str(state)?;
+        self.units = units.into_iter().map(|(c, u)| (c, Arc::new(u))).collect();
+        Ok(())
+    }
+
+    /// A digest of everything that decides how dossiers are counted (which
+    /// procedures each level offers online, the level of each unit, the
+    /// calendar and the counting rules): a checkpoint is valid only for an
+    /// engine with the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut offered: Vec<String> = self
+            .offered
+            .iter()
+            .flat_map(|(level, procedures)| {
+                procedures
+                    .iter()
+                    .map(move |(p, l)| format!("{level}/{p}/{}", l.as_str()))
+            })
+            .collect();
+        offered.sort();
+        let mut units: Vec<String> = self
+            .unit_levels
+            .iter()
+            .map(|(u, l)| format!("{u}/{l}"))
+            .collect();
+        units.sort();
+        parts.push(format!("format {STATE_FORMAT}"));
+        parts.push(format!("zone {}", self.rules.calendar.zone()));
+        parts.push(format!("granularity {:?}", self.rules.granularity));
+        parts.extend(offered);
+        parts.extend(units);
+        // FNV-1a: stable across Rust releases, unlike the std hasher.
+        let hash = parts
+            .join("\n")
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        format!("{hash:016x}")
     }
 
     /// The unit tree.
@@ -248,7 +304,6 @@ impl Engine {
                 unit.online_used.remove(&d.procedure);
             }
         }
-
     }
 
     /// The next instant after `now` at which a pending dossier becomes due

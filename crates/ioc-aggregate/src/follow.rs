@@ -18,6 +18,16 @@ pub struct Follower {
     patience: Duration,
 }
 
+/// What a checkpoint keeps of a follower: its position and the seqs above
+/// it already applied (open gaps are waited for again after a restart).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowerState {
+    /// Position.
+    pub position: i64,
+    /// Seqs above the position already applied.
+    pub applied_above: Vec<i64>,
+}
+
 impl Follower {
     /// A follower whose snapshot reflects every seq up to `max_seq` that is
     /// in `recent` (the committed seqs of the latest stretch of the log);
@@ -36,6 +46,24 @@ impl Follower {
         Follower {
             position,
             applied_above,
+            gaps: BTreeMap::new(),
+            patience,
+        }
+    }
+
+    /// The part of the follower a checkpoint keeps.
+    pub fn state(&self) -> FollowerState {
+        FollowerState {
+            position: self.position,
+            applied_above: self.applied_above.iter().copied().collect(),
+        }
+    }
+
+    /// A follower restored from a checkpoint.
+    pub fn restore(state: &FollowerState, patience: Duration) -> Follower {
+        Follower {
+            position: state.position,
+            applied_above: state.applied_above.iter().copied().collect(),
             gaps: BTreeMap::new(),
             patience,
         }

@@ -328,3 +328,39 @@ fn incremental_equals_rebuild_and_keys_equal_their_definitions() {
         }
     }
 }
+
+#[test]
+fn a_checkpoint_restores_the_same_engine() {
+    let (tree, catalog) = world();
+    let mut rng = Rng::new(99);
+    let versions: Vec<Dossier> = (0..200).flat_map(|n| history(&mut rng, n)).collect();
+    let mut engine = Engine::new(tree.clone(), &catalog, rules()).expect("engine");
+    replay(&mut engine, &versions);
+    let saved = engine.export_state().expect("export");
+    let mut restored = Engine::new(tree.clone(), &catalog, rules()).expect("engine");
+    assert_eq!(restored.fingerprint(), engine.fingerprint());
+    restored.import_state(&saved).expect("import");
+    assert!(restored == engine);
+    let window = Window {
+        from: "2022-06-01".parse().expect("date"),
+        to: "2022-07-15".parse().expect("date"),
+    };
+    let now = start() + TimeDelta::days(45);
+    assert_eq!(
+        restored.keys(UNIT_CODES, window, now),
+        engine.keys(UNIT_CODES, window, now)
+    );
+
+    // Another catalog counts differently: its fingerprint differs.
+    let levels = Levels::parse(&["province", "department", "district", "commune"]).expect("levels");
+    let other = Catalog::read(
+        &levels,
+        vec![(
+            "c".to_owned(),
+            "code,name,field,online_level,levels,fee\nP1,X,F,partial,commune,no\n".as_bytes(),
+        )],
+    )
+    .expect("catalog");
+    let different = Engine::new(tree, &other, rules()).expect("engine");
+    assert_ne!(different.fingerprint(), engine.fingerprint());
+}

@@ -13,10 +13,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use ioc_aggregate::Engine;
 use ioc_aggregate::campaign::Campaign;
-use ioc_aggregate::follow::Follower;
+use ioc_aggregate::follow::{Follower, FollowerState};
 use ioc_aggregate::score::ScoreModel;
 use ioc_core::{Clock, TimelinessRules, UnitTree};
-use ioc_store::{Store, changes, reference, snapshot};
+use ioc_store::{Store, changes, checkpoints, reference, snapshot};
 use tokio::sync::Notify;
 
 /// How often the change log is read when nothing wakes the follower.
@@ -25,6 +25,8 @@ const POLL: Duration = Duration::from_millis(250);
 const GAP_PATIENCE: Duration = Duration::from_secs(30);
 /// Changes read per query.
 const PAGE: i64 = 10_000;
+/// How often, at most, a checkpoint of the aggregates is written.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 
 /// The read side's state and configuration.
 pub struct Aggregates {
@@ -144,7 +146,9 @@ pub struct AggregateConfig {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Rebuilds the aggregates from the store and starts following the log.
+/// Restores the aggregates from the latest checkpoint made under the same
+/// counting rules (then replays the log after it), or rebuilds them from
+/// every dossier and writes a checkpoint; then follows the log.
 pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc<Aggregates>> {
     let started = Instant::now();
     let catalog = store
@@ -152,22 +156,18 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
         .await
         .context("cannot read the catalog")?;
     let engine = Engine::new(config.tree, &catalog, config.rules)?;
-    let (engine, position, dossiers) = store
-        .run(move |conn| {
-            let mut engine = engine;
-            let mut dossiers = 0u64;
-            let position = snapshot::read_all(conn, |state| {
-                engine.add(&state);
-                dossiers += 1;
-            })?;
-            Ok((engine, position, dossiers))
-        })
-        .await
-        .context("cannot rebuild the aggregates")?;
+    let fingerprint = engine.fingerprint();
+    let (engine, follower, restored) = match restore(store, engine.clone(), &fingerprint).await? {
+        Some((engine, follower)) => (engine, follower, true),
+        None => {
+            let (engine, follower) = rebuild(store, engine).await?;
+            (engine, follower, false)
+        }
+    };
     tracing::info!(
-        message = "Aggregates rebuilt.",
-        dossiers,
-        log_position = position.max_seq,
+        message = "Aggregates ready.",
+        from_checkpoint = restored,
+        log_position = follower.position(),
         millis = started.elapsed().as_millis()
     );
     let aggregates = Arc::new(Aggregates {
@@ -180,23 +180,115 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
         min_volume: config.min_volume,
         clock: config.clock,
     });
-    let follower = Follower::new(position.max_seq, &position.recent, GAP_PATIENCE);
+    if !restored {
+        save_checkpoint(
+            store.clone(),
+            fingerprint.clone(),
+            engine.clone(),
+            follower.state(),
+        );
+    }
+    let checked_until = aggregates.now();
     actix_web::rt::spawn(follow(
         store.clone(),
         engine,
         follower,
+        fingerprint,
+        checked_until,
         Arc::downgrade(&aggregates),
     ));
     Ok(aggregates)
 }
 
-/// Reads the log until the server stops, applying and publishing changes.
+/// The checkpoint made under `fingerprint`, unless the log no longer
+/// reaches it (a database restored from an older backup).
+async fn restore(
+    store: &Store,
+    mut engine: Engine,
+    fingerprint: &str,
+) -> anyhow::Result<Option<(Engine, Follower)>> {
+    let key = fingerprint.to_owned();
+    let found = store
+        .run(move |conn| Ok((checkpoints::load(conn, &key)?, checkpoints::log_end(conn)?)))
+        .await
+        .context("cannot read the aggregate checkpoint")?;
+    let (Some(checkpoint), log_end) = found else {
+        return Ok(None);
+    };
+    let state: FollowerState = match serde_json::from_str(&checkpoint.follower) {
+        Ok(state) => state,
+        Err(e) => {
+            tracing::warn!(message = "Unreadable aggregate checkpoint; rebuilding.", error = %e);
+            return Ok(None);
+        }
+    };
+    if state.position > log_end {
+        tracing::warn!(
+            message = "The change log ends before the aggregate checkpoint; rebuilding.",
+            log_end,
+            checkpoint = state.position
+        );
+        return Ok(None);
+    }
+    if let Err(e) = engine.import_state(&checkpoint.state) {
+        tracing::warn!(message = "Unreadable aggregate checkpoint; rebuilding.", error = %e);
+        return Ok(None);
+    }
+    Ok(Some((engine, Follower::restore(&state, GAP_PATIENCE))))
+}
+
+/// Counts every dossier in one consistent snapshot.
+async fn rebuild(store: &Store, engine: Engine) -> anyhow::Result<(Engine, Follower)> {
+    let (engine, position) = store
+        .run(move |conn| {
+            let mut engine = engine;
+            let position = snapshot::read_all(conn, |state| engine.add(&state))?;
+            Ok((engine, position))
+        })
+        .await
+        .context("cannot rebuild the aggregates")?;
+    Ok((
+        engine,
+        Follower::new(position.max_seq, &position.recent, GAP_PATIENCE),
+    ))
+}
+
+/// Writes a checkpoint in the background.
+fn save_checkpoint(store: Store, fingerprint: String, engine: Engine, follower: FollowerState) {
+    actix_web::rt::spawn(async move {
+        let saved = store
+            .run(move |conn| {
+                let state = engine
+                    .export_state()
+                    .map_err(|e| ioc_store::StoreError::Corrupt(e.to_string()))?;
+                let follower = serde_json::to_string(&follower)
+                    .map_err(|e| ioc_store::StoreError::Corrupt(e.to_string()))?;
+                checkpoints::save(conn, &fingerprint, &follower, &state, chrono::Utc::now())
+            })
+            .await;
+        match saved {
+            Ok(()) => tracing::info!(message = "Aggregate checkpoint written."),
+            Err(e) => {
+                tracing::warn!(message = "Cannot write the aggregate checkpoint.", error = %e)
+            }
+        }
+    });
+}
+
+/// Reads the log until the server stops, applying and publishing changes;
+/// publishes also when the clock passes the next due transition (the
+/// time-driven sweep: no event arrives when a dossier becomes overdue), and
+/// writes a checkpoint now and then.
 async fn follow(
     store: Store,
     mut engine: Engine,
     mut follower: Follower,
+    fingerprint: String,
+    mut checked_until: DateTime<Utc>,
     aggregates: Weak<Aggregates>,
 ) {
+    let mut last_checkpoint = Instant::now();
+    let mut applied_since_checkpoint = 0;
     loop {
         {
             let Some(live) = aggregates.upgrade() else {
@@ -224,14 +316,33 @@ async fn follow(
         let applied = follower.absorb(found.into_iter().map(|c| (c.seq, c)), Instant::now(), |c| {
             engine.apply(c.old.as_ref(), &c.new);
         });
-        if applied > 0 {
-            let Some(live) = aggregates.upgrade() else {
-                return;
-            };
+        applied_since_checkpoint += applied;
+        if applied_since_checkpoint > 0 && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            save_checkpoint(
+                store.clone(),
+                fingerprint.clone(),
+                engine.clone(),
+                follower.state(),
+            );
+            last_checkpoint = Instant::now();
+            applied_since_checkpoint = 0;
+        }
+        let Some(live) = aggregates.upgrade() else {
+            return;
+        };
+        // A due transition in (checked_until, now] changes pending numbers
+        // although no event came: publish a new snapshot for it.
+        let now = live.now();
+        let swept = engine
+            .next_transition(checked_until)
+            .is_some_and(|at| at <= now);
+        checked_until = checked_until.max(now);
+        if applied > 0 || swept {
             live.publish(&engine);
             tracing::debug!(
-                message = "Changes applied.",
+                message = "Snapshot published.",
                 applied,
+                swept,
                 position = follower.position()
             );
         }

@@ -445,7 +445,9 @@ fn serve_refuses_what_the_engine_does_not_support() {
         .expect("run ioc");
     assert!(!output.status.success());
     assert!(
-        stderr(&output).contains("timeliness.granularity = \"instant\" is not supported by the aggregation engine yet"),
+        stderr(&output).contains(
+            "timeliness.granularity = \"instant\" is not supported by the aggregation engine yet"
+        ),
         "{}",
         stderr(&output)
     );

@@ -7,6 +7,7 @@
 
 mod backend;
 pub mod changes;
+pub mod checkpoints;
 pub mod dossiers;
 mod error;
 pub mod imports;

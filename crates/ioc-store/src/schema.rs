@@ -241,6 +241,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Checkpoints of the in-memory aggregates.
+    aggregate_checkpoints (fingerprint) {
+        /// Digest of the counting rules.
+        fingerprint -> Text,
+        /// Follower position, JSON.
+        follower -> Text,
+        /// Counters, JSON.
+        state -> Text,
+        /// When it was written (UTC).
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(unit_names -> units (unit_code));
 diesel::joinable!(unit_aliases -> units (unit_code));
 diesel::allow_tables_to_appear_in_same_query!(
