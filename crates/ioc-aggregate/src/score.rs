@@ -104,12 +104,16 @@ impl ScoreModel {
             .collect();
         Score {
             label: self.label.clone(),
-            points: parts.iter().filter_map(|p| p.points).sum(),
+            // A fold from +0.0: an empty f64 sum is -0.0, shown as "-0".
+            points: parts
+                .iter()
+                .filter_map(|p| p.points)
+                .fold(0.0, |a, b| a + b),
             max_points: parts
                 .iter()
                 .filter(|p| p.points.is_some())
                 .map(|p| p.max_points)
-                .sum(),
+                .fold(0.0, |a, b| a + b),
             parts,
         }
     }

@@ -158,7 +158,10 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
     let engine = Engine::new(config.tree, &catalog, config.rules)?;
     let fingerprint = engine.fingerprint();
     let (engine, follower, restored) = match restore(store, engine.clone(), &fingerprint).await? {
-        Some((engine, follower)) => (engine, follower, true),
+        Some((engine, follower)) => {
+            let (engine, follower) = catch_up(store, engine, follower).await?;
+            (engine, follower, true)
+        }
         None => {
             let (engine, follower) = rebuild(store, engine).await?;
             (engine, follower, false)
@@ -237,6 +240,45 @@ async fn restore(
     Ok(Some((engine, Follower::restore(&state, GAP_PATIENCE))))
 }
 
+/// Replays the log after a restored checkpoint until nothing is left, so
+/// that the server answers from current numbers as soon as it listens.
+async fn catch_up(
+    store: &Store,
+    mut engine: Engine,
+    mut follower: Follower,
+) -> anyhow::Result<(Engine, Follower)> {
+    loop {
+        let found = read_log(store, &follower)
+            .await
+            .context("cannot replay the change log")?;
+        let complete = found.len() < PAGE as usize;
+        follower.absorb(found.into_iter().map(|c| (c.seq, c)), Instant::now(), |c| {
+            engine.apply(c.old.as_ref(), &c.new);
+        });
+        if complete {
+            return Ok((engine, follower));
+        }
+    }
+}
+
+/// The changes a follower has not seen: after its position (late commits
+/// in gaps) and after the newest it applied.
+async fn read_log(
+    store: &Store,
+    follower: &Follower,
+) -> Result<Vec<changes::Change>, ioc_store::StoreError> {
+    let (position, newest) = (follower.position(), follower.newest());
+    store
+        .run(move |conn| {
+            let mut found = changes::after(conn, position, PAGE)?;
+            if newest > position {
+                found.extend(changes::after(conn, newest, PAGE)?);
+            }
+            Ok(found)
+        })
+        .await
+}
+
 /// Counts every dossier in one consistent snapshot.
 async fn rebuild(store: &Store, engine: Engine) -> anyhow::Result<(Engine, Follower)> {
     let (engine, position) = store
@@ -296,17 +338,7 @@ async fn follow(
             };
             let _ = tokio::time::timeout(POLL, live.wake.notified()).await;
         }
-        let (position, newest) = (follower.position(), follower.newest());
-        let read = store
-            .run(move |conn| {
-                let mut found = changes::after(conn, position, PAGE)?;
-                if newest > position {
-                    found.extend(changes::after(conn, newest, PAGE)?);
-                }
-                Ok(found)
-            })
-            .await;
-        let found = match read {
+        let found = match read_log(&store, &follower).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::warn!(message = "Cannot read the change log; retrying.", error = %e);
