@@ -661,6 +661,15 @@ fn read(args: &ReadArgs) -> anyhow::Result<()> {
     }
     sql_ms.sort_by(f64::total_cmp);
 
+    // What reading every dossier costs at all: the floor of a full rebuild.
+    let started = Instant::now();
+    psql(
+        &db.url,
+        "\\copy (SELECT source, code, unit_code, procedure_code, channel, status, received_at, due_at, \
+         finished_at, stopped_at, fee_required, paid_online, e_result, updated_at FROM dossiers) TO '/dev/null'",
+    )?;
+    let export_secs = started.elapsed().as_secs_f64();
+
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
     let sql_p50 = percentile(&sql_ms, 0.5);
     println!("| measurement | result |");
@@ -671,6 +680,9 @@ fn read(args: &ReadArgs) -> anyhow::Result<()> {
     );
     println!(
         "| `ioc serve` first start to ready: rebuild of the aggregates from every dossier | **{ready_secs:.1} s** |"
+    );
+    println!(
+        "| baseline: `psql \\copy` of every dossier's columns to /dev/null (reading alone, the floor of a rebuild) | {export_secs:.1} s |"
     );
     println!(
         "| `ioc serve` restart to ready: aggregates from the checkpoint, then the log after it | **{restart_secs:.1} s** |"
