@@ -145,6 +145,22 @@ fn ioc(args: &IngestArgs, db: &Database, cmd: &[&str]) -> anyhow::Result<String>
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Runs `ioc import` of `file` into `db`; checks every record was accepted
+/// and returns the seconds it took.
+fn import(args: &IngestArgs, db: &Database, file: &Path, records: u64) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let path = file.to_str().context("path")?;
+    let out = ioc(
+        args,
+        db,
+        &["import", "--source", "sim", "--format", "ndjson", path],
+    )?;
+    if !out.contains(&format!("accepted {records}")) {
+        bail!("ioc import did not accept every record: {out}");
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
 fn prepared(args: &IngestArgs, name: &str) -> anyhow::Result<Database> {
     let db = Database::create(&args.pg, name)?;
     ioc(args, &db, &["migrate"])?;
@@ -272,23 +288,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
 
     eprintln!("ioc import…");
     let import_db = prepared(args, "ioc_bench_import")?;
-    let started = Instant::now();
-    let out = ioc(
-        args,
-        &import_db,
-        &[
-            "import",
-            "--source",
-            "sim",
-            "--format",
-            "ndjson",
-            ndjson.to_str().context("path")?,
-        ],
-    )?;
-    let import_secs = started.elapsed().as_secs_f64();
-    if !out.contains(&format!("accepted {}", args.records)) {
-        bail!("ioc import did not accept every record: {out}");
-    }
+    let import_secs = import(args, &import_db, &ndjson, args.records)?;
     drop(import_db);
 
     eprintln!("HTTP ingest…");
@@ -480,20 +480,7 @@ fn read(args: &ReadArgs) -> anyhow::Result<()> {
     write_dossiers(common, (3, start, now), common.records, &ndjson, None)?;
     let db = prepared(common, "ioc_bench_read")?;
     eprintln!("importing…");
-    let started = Instant::now();
-    ioc(
-        common,
-        &db,
-        &[
-            "import",
-            "--source",
-            "sim",
-            "--format",
-            "ndjson",
-            ndjson.to_str().context("path")?,
-        ],
-    )?;
-    let import_secs = started.elapsed().as_secs_f64();
+    let import_secs = import(common, &db, &ndjson, common.records)?;
     psql(&db.url, "VACUUM ANALYZE dossiers")?;
 
     eprintln!("starting ioc serve…");
