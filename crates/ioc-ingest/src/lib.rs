@@ -14,6 +14,8 @@ pub mod dvcqg;
 pub mod error;
 pub mod import;
 pub mod native;
+#[cfg(test)]
+mod tests;
 
 pub use apply::{BatchReport, apply};
 pub use batch::{Checked, Scope, check};
