@@ -9,19 +9,19 @@ use crate::error::{FieldError, RecordError};
 
 /// The units a sender may write dossiers for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
+pub enum WriteScope {
     /// Any unit.
     All,
     /// Only these unit codes (the sender's subtrees, expanded).
     Units(HashSet<String>),
 }
 
-impl Scope {
+impl WriteScope {
     /// Whether dossiers of `unit` may be written.
     pub fn allows(&self, unit: &str) -> bool {
         match self {
-            Scope::All => true,
-            Scope::Units(units) => units.contains(unit),
+            WriteScope::All => true,
+            WriteScope::Units(units) => units.contains(unit),
         }
     }
 }
@@ -39,7 +39,7 @@ pub struct Checked {
 /// Checks parsed records: each must be consistent, within `scope`, and the
 /// only record of its dossier code in the batch (a later repeat is
 /// rejected, naming the earlier index).
-pub fn check(records: Vec<Result<Dossier, FieldError>>, scope: &Scope) -> Checked {
+pub fn check(records: Vec<Result<Dossier, FieldError>>, scope: &WriteScope) -> Checked {
     let mut checked = Checked::default();
     let mut first_index: HashMap<String, usize> = HashMap::new();
     for (index, record) in records.into_iter().enumerate() {

@@ -18,5 +18,5 @@ pub mod native;
 mod tests;
 
 pub use apply::{BatchReport, apply};
-pub use batch::{Checked, Scope, check};
+pub use batch::{Checked, WriteScope, check};
 pub use error::{BatchError, FieldError, RecordError};

@@ -9,7 +9,7 @@ use ioc_core::{
 use serde_json::json;
 
 use crate::dvcqg::{self, Context};
-use crate::{Scope, check, native};
+use crate::{WriteScope, check, native};
 
 fn tree() -> UnitTree {
     let levels = Levels::parse(&["province", "district", "commune"]).expect("levels");
@@ -58,7 +58,7 @@ fn a_received_dossier_needs_its_reception_time() {
     let tree = tree();
     let record = json!({"code": "X", "unit": "25432", "procedure": "1.1", "channel": "direct", "status": 4,
         "updated_at": "2022-09-16T09:00:00+07:00"});
-    let checked = check(vec![native::from_json(&record, &tree)], &Scope::All);
+    let checked = check(vec![native::from_json(&record, &tree)], &WriteScope::All);
     assert_eq!(checked.rejected[0].field, "received_at");
     assert!(checked.rejected[0].error.contains("required for status 4"));
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use ioc_core::{UnitCode, UnitTree};
-use ioc_ingest::Scope;
+use ioc_ingest::WriteScope;
 use ioc_store::Store;
 use ioc_store::tokens::{self, NewToken};
 use sha2::{Digest, Sha256};
@@ -65,7 +65,7 @@ pub struct Principal {
     /// Source written as (ingest tokens).
     pub source: Option<String>,
     /// Units that may be written (ingest tokens).
-    pub scope: Scope,
+    pub scope: WriteScope,
 }
 
 /// A new random token: `ioc_` and 64 hex digits.
@@ -183,9 +183,9 @@ pub async fn authenticate(
                 );
             }
         }
-        Scope::Units(units)
+        WriteScope::Units(units)
     } else {
-        Scope::All
+        WriteScope::All
     };
     Ok(Principal {
         token_id: row.id,
@@ -256,7 +256,7 @@ mod tests {
             token_id: 1,
             role,
             source: None,
-            scope: Scope::All,
+            scope: WriteScope::All,
         };
         assert!(require(&principal(Role::Admin), Role::Viewer).is_ok());
         assert!(require(&principal(Role::Viewer), Role::Admin).is_err());

@@ -343,7 +343,7 @@ async fn read_body(body: web::Payload, limit: usize) -> Result<web::Bytes, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ioc_ingest::Scope;
+    use ioc_ingest::WriteScope;
 
     #[test]
     fn batches_over_the_limit_are_refused_with_the_limit() {
@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn scopes_are_sets_of_units() {
-        let scope = Scope::Units(["25432".to_owned()].into());
+        let scope = WriteScope::Units(["25432".to_owned()].into());
         assert!(scope.allows("25432") && !scope.allows("25433"));
     }
 }
