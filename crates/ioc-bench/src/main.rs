@@ -330,6 +330,27 @@ struct HttpResult {
     max_ms: f64,
 }
 
+/// Starts `ioc serve` on `db` at `port`, with `env` overrides.
+fn serve(
+    args: &IngestArgs,
+    db: &Database,
+    port: u16,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Server> {
+    let child = Command::new(&args.ioc)
+        .arg("--config")
+        .arg(&args.config)
+        .arg("serve")
+        .env("IOC__DATABASE__URL", &db.url)
+        .env("IOC__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot start ioc serve")?;
+    Ok(Server(child))
+}
+
 /// The server, killed when dropped.
 struct Server(Child);
 
@@ -364,20 +385,15 @@ fn http_ingest(args: &IngestArgs) -> anyhow::Result<HttpResult> {
     let total_records = lines.len() as f64;
 
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let _server = Server(
-        Command::new(&args.ioc)
-            .arg("--config")
-            .arg(&args.config)
-            .arg("serve")
-            .env("IOC__DATABASE__URL", &db.url)
-            .env("IOC__SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("IOC__UNITS__LOAD_ON_START", "false")
-            .env("IOC__PROCEDURES__LOAD_ON_START", "false")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("cannot start ioc serve")?,
-    );
+    let _server = serve(
+        args,
+        &db,
+        port,
+        &[
+            ("IOC__UNITS__LOAD_ON_START", "false"),
+            ("IOC__PROCEDURES__LOAD_ON_START", "false"),
+        ],
+    )?;
     let base = format!("http://127.0.0.1:{port}");
     let clients = args.clients;
     actix_web::rt::System::new().block_on(async move {
@@ -486,19 +502,7 @@ fn read(args: &ReadArgs) -> anyhow::Result<()> {
     eprintln!("starting ioc serve…");
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let spawned = Instant::now();
-    let server = Server(
-        Command::new(&common.ioc)
-            .arg("--config")
-            .arg(&common.config)
-            .arg("serve")
-            .env("IOC__DATABASE__URL", &db.url)
-            .env("IOC__SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("IOC__AUTH__PUBLIC_READ", "true")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("cannot start ioc serve")?,
-    );
+    let server = serve(common, &db, port, &[("IOC__AUTH__PUBLIC_READ", "true")])?;
     let pid = server.0.id();
     let base = format!("http://127.0.0.1:{port}");
     let path = "/api/v1/rankings?level=commune&key=on_time_rate&window=year";
@@ -595,18 +599,7 @@ fn read(args: &ReadArgs) -> anyhow::Result<()> {
     }
     drop(server);
     let respawned = Instant::now();
-    let restarted = Server(
-        Command::new(&common.ioc)
-            .arg("--config")
-            .arg(&common.config)
-            .arg("serve")
-            .env("IOC__DATABASE__URL", &db.url)
-            .env("IOC__SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("cannot restart ioc serve")?,
-    );
+    let restarted = serve(common, &db, port, &[])?;
     let restart_secs = loop {
         let ok = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
             use std::io::{Read, Write};
