@@ -164,14 +164,10 @@ impl Engine {
         parts.push(format!("granularity {:?}", self.rules.granularity));
         parts.extend(offered);
         parts.extend(units);
-        // FNV-1a: stable across Rust releases, unlike the std hasher.
-        let hash = parts
-            .join("\n")
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
-        format!("{hash:016x}")
+        format!(
+            "{:016x}",
+            ioc_core::hash::fnv1a(parts.join("\n").as_bytes())
+        )
     }
 
     /// The unit tree.
@@ -270,10 +266,7 @@ impl Engine {
         if let Some(stopped) = state.stopped_at {
             count(cal.date_of(stopped), Counter::Withdrawn);
         }
-        let eligible = !matches!(
-            d.status,
-            ioc_core::Status::Refused | ioc_core::Status::Withdrawn | ioc_core::Status::Stopped
-        );
+        let eligible = d.status.can_be_pending();
         if let (Some(r), true) = (received, eligible) {
             count(r, Counter::Arrivals);
             if let Some(f) = finished {

@@ -119,6 +119,12 @@ impl Status {
         matches!(self, Status::Withdrawn | Status::Stopped)
     }
 
+    /// A received dossier in this status can be pending: it is not refused,
+    /// withdrawn or stopped.
+    pub fn can_be_pending(self) -> bool {
+        !matches!(self, Status::Refused | Status::Withdrawn | Status::Stopped)
+    }
+
     /// The dossier is not (yet) received: submitted online only, or refused.
     pub fn is_unreceived(self) -> bool {
         matches!(self, Status::Submitted | Status::Refused)

@@ -60,11 +60,7 @@ impl Dossier {
     pub fn is_pending_at(&self, t: DateTime<Utc>) -> bool {
         let received = self.received_at.is_some_and(|r| r <= t);
         let finished = self.is_finished() && self.finished_at.is_some_and(|f| f <= t);
-        let excluded = matches!(
-            self.status,
-            Status::Refused | Status::Withdrawn | Status::Stopped
-        );
-        received && !finished && !excluded
+        received && !finished && self.status.can_be_pending()
     }
 }
 

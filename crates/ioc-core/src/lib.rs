@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod clock;
 pub mod codes;
 pub mod dossier;
+pub mod hash;
 pub mod procedure;
 pub mod reference;
 pub mod timeliness;

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use ioc_core::Dossier;
-use ioc_store::dossiers::{self, Outcome};
+use ioc_store::dossiers::{self, Outcome, Tally};
 use ioc_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -25,13 +25,10 @@ pub struct BatchReport {
 impl BatchReport {
     /// Adds the outcomes of applied versions.
     pub fn count(&mut self, outcomes: &[Outcome]) {
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Inserted | Outcome::Updated => self.accepted += 1,
-                Outcome::Duplicate => self.duplicates += 1,
-                Outcome::Stale => self.stale += 1,
-            }
-        }
+        let tally = Tally::of(outcomes);
+        self.accepted += tally.accepted as usize;
+        self.duplicates += tally.duplicates as usize;
+        self.stale += tally.stale as usize;
     }
 }
 

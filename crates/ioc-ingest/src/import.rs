@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::hash::Hasher as _;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -123,12 +122,13 @@ pub fn file_key(path: &Path) -> Result<String, std::io::Error> {
     let size = file.metadata()?.len();
     let mut head = vec![0u8; 64 * 1024];
     let n = read_up_to(&mut file, &mut head)?;
-    let mut hasher = Fnv64::default();
-    hasher.write(&head[..n]);
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    Ok(format!("{name}:{size}:{:016x}", hasher.finish()))
+    Ok(format!(
+        "{name}:{size}:{:016x}",
+        ioc_core::hash::fnv1a(&head[..n])
+    ))
 }
 
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -140,27 +140,6 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(filled)
-}
-
-/// FNV-1a, 64 bits: a stable hash (std's `DefaultHasher` may change between releases).
-struct Fnv64(u64);
-
-impl Default for Fnv64 {
-    fn default() -> Self {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv64 {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 /// Imports `path` as `spec` says, reporting progress after each chunk.

@@ -212,7 +212,7 @@ async fn restore(
 ) -> anyhow::Result<Option<(Engine, Follower)>> {
     let key = fingerprint.to_owned();
     let found = store
-        .run(move |conn| Ok((checkpoints::load(conn, &key)?, checkpoints::log_end(conn)?)))
+        .run(move |conn| Ok((checkpoints::load(conn, &key)?, changes::last_seq(conn)?)))
         .await
         .context("cannot read the aggregate checkpoint")?;
     let (Some(checkpoint), log_end) = found else {

@@ -42,6 +42,14 @@ pub fn after(conn: &mut AnyConnection, after: i64, limit: i64) -> Result<Vec<Cha
         .collect()
 }
 
+/// The highest sequence number in the log (0 when it is empty).
+pub fn last_seq(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    let max: Option<i64> = dossier_changes::table
+        .select(diesel::dsl::max(dossier_changes::seq))
+        .first(conn)?;
+    Ok(max.unwrap_or(0))
+}
+
 /// Number of changes in the log.
 pub fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
     Ok(dossier_changes::table.count().get_result(conn)?)

@@ -52,12 +52,3 @@ pub fn load(conn: &mut AnyConnection, fingerprint: &str) -> Result<Option<Checkp
         .first(conn)
         .optional()?)
 }
-
-/// The highest sequence number in the change log (0 when empty).
-pub fn log_end(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    use crate::schema::dossier_changes;
-    let max: Option<i64> = dossier_changes::table
-        .select(diesel::dsl::max(dossier_changes::seq))
-        .first(conn)?;
-    Ok(max.unwrap_or(0))
-}

@@ -34,6 +34,32 @@ pub enum Outcome {
     Stale,
 }
 
+/// Outcomes counted: accepted (inserted or updated), duplicates, stale.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Inserted or updated.
+    pub accepted: u64,
+    /// Identical to the stored version.
+    pub duplicates: u64,
+    /// Older than the stored version.
+    pub stale: u64,
+}
+
+impl Tally {
+    /// Counts `outcomes`.
+    pub fn of(outcomes: &[Outcome]) -> Tally {
+        let mut tally = Tally::default();
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Inserted | Outcome::Updated => tally.accepted += 1,
+                Outcome::Duplicate => tally.duplicates += 1,
+                Outcome::Stale => tally.stale += 1,
+            }
+        }
+        tally
+    }
+}
+
 impl Outcome {
     /// Whether the version was accepted as a change.
     pub fn is_accepted(self) -> bool {

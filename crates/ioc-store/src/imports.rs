@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ioc_core::Dossier;
 
-use crate::dossiers::{Outcome, apply_then};
+use crate::dossiers::{Outcome, Tally, apply_then};
 use crate::schema::import_checkpoints;
 use crate::time::to_db;
 use crate::{AnyConnection, StoreError};
@@ -122,13 +122,10 @@ pub fn apply_chunk(
         next.rejected += chunk.rejected;
         next.reject_bytes = chunk.reject_bytes;
         next.finished = chunk.finished;
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Inserted | Outcome::Updated => next.accepted += 1,
-                Outcome::Duplicate => next.duplicates += 1,
-                Outcome::Stale => next.stale += 1,
-            }
-        }
+        let tally = Tally::of(outcomes);
+        next.accepted += tally.accepted;
+        next.duplicates += tally.duplicates;
+        next.stale += tally.stale;
         next
     };
     let row =

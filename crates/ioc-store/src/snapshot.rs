@@ -34,10 +34,7 @@ pub fn read_all(
             diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(conn)?;
         }
-        let max_seq: Option<i64> = dossier_changes::table
-            .select(diesel::dsl::max(dossier_changes::seq))
-            .first(conn)?;
-        let max_seq = max_seq.unwrap_or(0);
+        let max_seq = crate::changes::last_seq(conn)?;
         let recent: Vec<i64> = dossier_changes::table
             .filter(dossier_changes::seq.gt(max_seq - RECENT_SEQS))
             .order(dossier_changes::seq)
