@@ -117,7 +117,7 @@ impl DossierRow {
             Status::from_code(i64::from(self.status)).map_err(|e| corrupt(format!("{e}")))?;
         Ok(DossierState {
             dossier: Dossier {
-                code: self.code.clone(),
+                code: self.code,
                 unit: self.unit_code,
                 procedure: self.procedure_code,
                 channel,
