@@ -35,6 +35,9 @@ pub enum StoreError {
     /// A blocking database task panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(tokio::task::JoinError),
+    /// The listener thread could not be started.
+    #[error("cannot start the change listener: {0}")]
+    Listener(std::io::Error),
 }
 
 impl From<r2d2::Error> for StoreError {

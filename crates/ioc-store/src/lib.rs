@@ -11,6 +11,7 @@ pub mod checkpoints;
 pub mod dossiers;
 mod error;
 pub mod imports;
+pub mod listen;
 mod migrate;
 mod pool;
 pub mod reference;

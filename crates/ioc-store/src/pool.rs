@@ -65,6 +65,11 @@ impl Store {
         self.url.backend()
     }
 
+    /// The database URL, e.g. to open a dedicated connection.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
     /// The database, for messages (passwords hidden).
     pub fn describe(&self) -> String {
         self.url.to_string()

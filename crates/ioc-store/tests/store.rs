@@ -432,3 +432,39 @@ both_backends!(concurrent_batches_neither_lose_nor_double_count, |store| {
         assert_eq!(&stored.dossier, newest);
     }
 });
+
+#[test]
+fn a_commit_to_the_change_log_notifies_listeners_on_postgres() {
+    let Some(db) = ioc_store::testing::TestDb::postgres() else {
+        return;
+    };
+    let store = db.migrated_store();
+    {
+        let mut conn = store.get().expect("connection");
+        reference::load_units(&mut conn, &binh_phuoc(), Utc::now()).expect("units");
+        reference::load_procedures(&mut conn, &catalog(), Utc::now()).expect("catalog");
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _listener = ioc_store::listen::listen(db.url(), move || {
+        let _ = tx.send(());
+    })
+    .expect("listen")
+    .expect("PostgreSQL has a listener");
+    let mut conn = store.get().expect("connection");
+    dossiers::apply(
+        &mut conn,
+        "s",
+        &[version("L1", Status::Received, "2022-09-20T09:00:00+07:00")],
+        Utc::now(),
+    )
+    .expect("apply");
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a notification after the commit");
+}
+
+#[test]
+fn sqlite_has_no_listener() {
+    let db = ioc_store::testing::TestDb::sqlite();
+    let listener = ioc_store::listen::listen(db.url(), || {}).expect("listen");
+    assert!(listener.is_none());
+}
