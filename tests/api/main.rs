@@ -7,3 +7,6 @@ mod health;
 mod helpers;
 mod ingest;
 mod read;
+#[path = "../support/screen.rs"]
+mod screen;
+mod stream;

@@ -16,11 +16,15 @@ use ioc_aggregate::campaign::Campaign;
 use ioc_aggregate::follow::{Follower, FollowerState};
 use ioc_aggregate::score::ScoreModel;
 use ioc_core::{Clock, TimelinessRules, UnitTree};
-use ioc_store::{Store, changes, checkpoints, reference, snapshot};
-use tokio::sync::Notify;
+use ioc_store::{Store, changes, checkpoints, listen, reference, snapshot};
+use tokio::sync::{Notify, watch};
 
-/// How often the change log is read when nothing wakes the follower.
+/// How often the change log is read when nothing wakes the follower: on
+/// SQLite, where `ioc import` in another process sends no notification...
 const POLL: Duration = Duration::from_millis(250);
+/// ...and on PostgreSQL, where commits notify (a fallback for a listener
+/// whose connection is down).
+const POLL_LISTENING: Duration = Duration::from_secs(2);
 /// How long a gap in the log is waited for before it counts as rolled back.
 const GAP_PATIENCE: Duration = Duration::from_secs(30);
 /// Changes read per query.
@@ -32,8 +36,11 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 pub struct Aggregates {
     current: RwLock<Arc<Engine>>,
     version: AtomicU64,
+    published: watch::Sender<u64>,
     cache: Mutex<ResponseCache>,
-    wake: Notify,
+    wake: Arc<Notify>,
+    /// Wakes the follower on other nodes' commits; stops when dropped.
+    _listener: Option<listen::Listener>,
     /// Configured campaigns.
     pub campaigns: Vec<Campaign>,
     /// The partial 766 scoring model.
@@ -73,12 +80,18 @@ impl Aggregates {
         self.version.load(Ordering::Acquire)
     }
 
+    /// Receives the version each time a snapshot is published.
+    pub fn versions(&self) -> watch::Receiver<u64> {
+        self.published.subscribe()
+    }
+
     fn publish(&self, engine: &Engine) {
         *self
             .current
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine.clone());
-        self.version.fetch_add(1, Ordering::AcqRel);
+        let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+        self.published.send_replace(version);
     }
 
     /// The response body for `key` (a request's path and query), made by
@@ -173,11 +186,24 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
         log_position = follower.position(),
         millis = started.elapsed().as_millis()
     );
+    let wake = Arc::new(Notify::new());
+    let listener = {
+        let wake = wake.clone();
+        listen::listen(store.url(), move || wake.notify_one())
+            .context("cannot listen for changes")?
+    };
+    let poll = if listener.is_some() {
+        POLL_LISTENING
+    } else {
+        POLL
+    };
     let aggregates = Arc::new(Aggregates {
         current: RwLock::new(Arc::new(engine.clone())),
         version: AtomicU64::new(0),
+        published: watch::Sender::new(0),
         cache: Mutex::new(ResponseCache::default()),
-        wake: Notify::new(),
+        wake,
+        _listener: listener,
         campaigns: config.campaigns,
         score: config.score,
         min_volume: config.min_volume,
@@ -198,6 +224,7 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
         follower,
         fingerprint,
         checked_until,
+        poll,
         Arc::downgrade(&aggregates),
     ));
     Ok(aggregates)
@@ -327,6 +354,7 @@ async fn follow(
     mut follower: Follower,
     fingerprint: String,
     mut checked_until: DateTime<Utc>,
+    poll: Duration,
     aggregates: Weak<Aggregates>,
 ) {
     let mut last_checkpoint = Instant::now();
@@ -336,7 +364,9 @@ async fn follow(
             let Some(live) = aggregates.upgrade() else {
                 return;
             };
-            let _ = tokio::time::timeout(POLL, live.wake.notified()).await;
+            let wake = live.wake.clone();
+            drop(live);
+            let _ = tokio::time::timeout(poll, wake.notified()).await;
         }
         let found = match read_log(&store, &follower).await {
             Ok(found) => found,

@@ -162,14 +162,21 @@ pub async fn authenticate(
     store: &Store,
     tree: &UnitTree,
 ) -> Result<Principal, ApiError> {
-    let token = bearer(req)?;
-    let hash = hash_token(&token);
+    authenticate_token(&bearer(req)?, store, tree).await
+}
+
+/// Resolves a token given some other way than the header (`?token=` on
+/// `/ws`, which browsers open without custom headers).
+pub async fn authenticate_token(
+    token: &str,
+    store: &Store,
+    tree: &UnitTree,
+) -> Result<Principal, ApiError> {
+    let hash = hash_token(token);
     let row = store
         .run(move |conn| tokens::find_active(conn, &hash))
         .await?
-        .ok_or_else(|| {
-            ApiError::Unauthorized("the bearer token is unknown or revoked".to_owned())
-        })?;
+        .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".to_owned()))?;
     let role =
         Role::parse(&row.role).map_err(|e| ApiError::Internal(format!("token {}: {e}", row.id)))?;
     let scope = if role == Role::Ingest {

@@ -38,8 +38,31 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// Read side: campaigns, scoring, rankings, access.
     pub read: ReadSettings,
+    /// Live updates over `/ws`.
+    pub stream: StreamSettings,
     /// Logging.
     pub log: LogSettings,
+}
+
+/// `[stream]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSettings {
+    /// Least time between two deltas of a topic (changes in between coalesce).
+    pub min_interval: Duration,
+    /// Frames a session may have queued before it is owed snapshots instead.
+    pub queue_frames: usize,
+    /// How long a session may stay behind before it is closed.
+    pub slow_client_limit: Duration,
+    /// Sessions per node; more are closed with 1013 (try again later).
+    pub max_sessions: usize,
+    /// Topics per session.
+    pub max_topics: usize,
+    /// Largest message a client may send, in bytes (close 1009 above).
+    pub max_message_bytes: usize,
+    /// How often the server pings.
+    pub ping_interval: Duration,
+    /// A client silent this long (no message, no pong) is closed.
+    pub client_timeout: Duration,
 }
 
 /// `[campaigns]`, `[scoring]`, `[rankings]` and `[auth]`.
@@ -367,6 +390,35 @@ impl Reader {
             )),
         });
         let level = self.string("log.level", "info");
+        let stream = StreamSettings {
+            min_interval: Duration::from_millis(
+                self.integer("stream.min_interval_ms", 250, 0, 60_000)
+                    .into(),
+            ),
+            queue_frames: self.integer("stream.queue_frames", 64, 1, 100_000) as usize,
+            slow_client_limit: Duration::from_secs(
+                self.integer("stream.slow_client_limit_secs", 30, 1, 3600)
+                    .into(),
+            ),
+            max_sessions: self.integer("stream.max_sessions", 10_000, 1, 1_000_000) as usize,
+            max_topics: self.integer("stream.max_topics", 100, 1, 10_000) as usize,
+            max_message_bytes: self.integer("stream.max_message_bytes", 65_536, 256, 16_777_216)
+                as usize,
+            ping_interval: Duration::from_secs(
+                self.integer("stream.ping_interval_secs", 15, 1, 3600)
+                    .into(),
+            ),
+            client_timeout: Duration::from_secs(
+                self.integer("stream.client_timeout_secs", 45, 1, 3600)
+                    .into(),
+            ),
+        };
+        if stream.client_timeout <= stream.ping_interval {
+            self.problem(
+                "stream.client_timeout_secs",
+                "must be longer than stream.ping_interval_secs".to_owned(),
+            );
+        }
         Settings {
             origin,
             server: ServerSettings {
@@ -405,6 +457,7 @@ impl Reader {
                 max_batch_records: max_batch_records as usize,
                 status_map,
             },
+            stream,
             log: LogSettings { format, level },
         }
     }
@@ -655,6 +708,7 @@ mod tests {
         assert_eq!(from_file.log, built_in.log);
         assert_eq!(from_file.ingest, built_in.ingest);
         assert_eq!(from_file.read, built_in.read);
+        assert_eq!(from_file.stream, built_in.stream);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod reference;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod views;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -1,7 +1,15 @@
-//! ioc's own Prometheus registry (namespace `ioc_`) and the metrics of
-//! ingestion.
+//! ioc's own Prometheus registry (namespace `ioc_`): the metrics of
+//! ingestion, and those of the live-update hub, read from its counters at
+//! each scrape.
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use ioc_stream::{Disconnect, FrameKind, Hub};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
 
 /// The registry and the metrics recorded into it.
 pub struct Metrics {
@@ -43,6 +51,11 @@ impl Metrics {
         })
     }
 
+    /// Exports the hub's counters.
+    pub fn register_stream(&self, hub: Arc<Hub>) -> Result<(), prometheus::Error> {
+        self.registry.register(Box::new(StreamMetrics::new(hub)?))
+    }
+
     /// Counts the outcomes of one batch.
     pub fn record_batch(&self, source: &str, report: &ioc_ingest::BatchReport) {
         let counts = [
@@ -56,5 +69,105 @@ impl Metrics {
                 .with_label_values(&[source, outcome])
                 .inc_by(n as u64);
         }
+    }
+}
+
+/// The hub's counters as Prometheus metrics, refreshed at each scrape.
+struct StreamMetrics {
+    hub: Arc<Hub>,
+    sessions: IntGauge,
+    queued: IntGauge,
+    topics: IntGauge,
+    frames: IntCounterVec,
+    coalesced: IntCounter,
+    dropped: IntCounter,
+    disconnects: IntCounterVec,
+    /// Scrapes refresh the values one at a time.
+    refreshing: Mutex<()>,
+}
+
+impl StreamMetrics {
+    fn new(hub: Arc<Hub>) -> Result<StreamMetrics, prometheus::Error> {
+        Ok(StreamMetrics {
+            hub,
+            sessions: IntGauge::new("ws_sessions", "Open WebSocket sessions on this node.")?,
+            queued: IntGauge::new(
+                "ws_queued_frames",
+                "Frames waiting in the sessions' bounded queues.",
+            )?,
+            topics: IntGauge::new("ws_topics", "Topics with at least one subscriber.")?,
+            frames: IntCounterVec::new(
+                Opts::new(
+                    "ws_frames_sent_total",
+                    "Frames handed to WebSockets, by kind (snapshot, delta, control).",
+                ),
+                &["kind"],
+            )?,
+            coalesced: IntCounter::new(
+                "ws_changes_coalesced_total",
+                "Published changes folded into a later delta instead of sent on their own.",
+            )?,
+            dropped: IntCounter::new(
+                "ws_frames_dropped_total",
+                "Frames not queued because a session's queue was full; the session is sent a fresh snapshot instead.",
+            )?,
+            disconnects: IntCounterVec::new(
+                Opts::new(
+                    "ws_disconnects_total",
+                    "Sessions ended or refused, by reason.",
+                ),
+                &["reason"],
+            )?,
+            refreshing: Mutex::new(()),
+        })
+    }
+}
+
+impl Collector for StreamMetrics {
+    fn desc(&self) -> Vec<&Desc> {
+        [
+            self.sessions.desc(),
+            self.queued.desc(),
+            self.topics.desc(),
+            self.frames.desc(),
+            self.coalesced.desc(),
+            self.dropped.desc(),
+            self.disconnects.desc(),
+        ]
+        .concat()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let _one_at_a_time = self
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let stats = self.hub.stats();
+        let gauge = |g: &IntGauge, v: u64| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        gauge(&self.sessions, stats.sessions);
+        gauge(&self.queued, stats.queued);
+        gauge(&self.topics, stats.topics);
+        let counter = |c: &IntCounter, v: u64| {
+            c.reset();
+            c.inc_by(v);
+        };
+        for (kind, n) in FrameKind::ALL.iter().zip(stats.frames) {
+            counter(&self.frames.with_label_values(&[kind.as_str()]), n);
+        }
+        counter(&self.coalesced, stats.coalesced);
+        counter(&self.dropped, stats.dropped);
+        for (reason, n) in Disconnect::ALL.iter().zip(stats.disconnects) {
+            counter(&self.disconnects.with_label_values(&[reason.as_str()]), n);
+        }
+        [
+            self.sessions.collect(),
+            self.queued.collect(),
+            self.topics.collect(),
+            self.frames.collect(),
+            self.coalesced.collect(),
+            self.dropped.collect(),
+            self.disconnects.collect(),
+        ]
+        .concat()
     }
 }

@@ -9,14 +9,18 @@ use anyhow::Context;
 use ioc_store::{Store, StoreOptions};
 use tracing_actix_web::TracingLogger;
 
+use crate::telemetry::RedactedSpan;
+
 use ioc_core::{Clock, LocalCalendar, SystemClock, UnitTree};
 
 use crate::aggregates::{self, AggregateConfig, Aggregates};
 use crate::reference::{read_campaigns, read_score_model};
 
-use crate::config::{IngestSettings, Settings};
+use crate::config::{IngestSettings, Settings, StreamSettings};
 use crate::metrics::Metrics;
 use crate::routes;
+use crate::views::Views;
+use ioc_stream::{Hub, HubConfig};
 
 /// Shared state of the HTTP handlers.
 pub struct AppState {
@@ -34,6 +38,12 @@ pub struct AppState {
     pub aggregates: Arc<Aggregates>,
     /// Read endpoints need no token.
     pub public_read: bool,
+    /// The JSON views of the read model.
+    pub views: Arc<Views>,
+    /// The live-update hub of `/ws`.
+    pub hub: Arc<Hub>,
+    /// `/ws` limits.
+    pub stream: StreamSettings,
 }
 
 /// A bound server, ready to run.
@@ -86,18 +96,36 @@ impl Application {
             },
         )
         .await?;
+        let views = Arc::new(Views {
+            aggregates: aggregates.clone(),
+            tree: tree.clone(),
+            calendar: settings.timeliness.calendar,
+        });
+        let hub = Arc::new(Hub::new(
+            views.clone(),
+            aggregates.versions(),
+            hub_config(&settings.stream),
+        ));
+        actix_web::rt::spawn(hub.clone().run());
+        let metrics = Metrics::new().context("cannot register metrics")?;
+        metrics
+            .register_stream(hub.clone())
+            .context("cannot register metrics")?;
         let state = web::Data::new(AppState {
             store,
             tree,
             aggregates,
+            views,
+            hub,
+            stream: settings.stream.clone(),
             public_read: settings.read.public_read,
             calendar: settings.timeliness.calendar,
             ingest: settings.ingest.clone(),
-            metrics: Metrics::new().context("cannot register metrics")?,
+            metrics,
         });
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RedactedSpan>::new())
                 .app_data(state.clone())
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
@@ -111,6 +139,7 @@ impl Application {
                 .service(routes::read::rankings)
                 .service(routes::read::campaigns)
                 .service(routes::read::campaign_progress)
+                .service(routes::stream::ws)
         })
         .listen(listener)?;
         if settings.server.workers > 0 {
@@ -133,6 +162,21 @@ impl Application {
         self.server.await
     }
 }
+
+fn hub_config(stream: &StreamSettings) -> HubConfig {
+    HubConfig {
+        min_interval: stream.min_interval,
+        refresh_every: HUB_REFRESH,
+        queue_frames: stream.queue_frames,
+        slow_limit: stream.slow_client_limit,
+        max_sessions: stream.max_sessions,
+        max_topics: stream.max_topics,
+    }
+}
+
+/// How often live topics are rendered again with no change published, so
+/// that a new local day reaches screens.
+const HUB_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Connects to the configured database.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {

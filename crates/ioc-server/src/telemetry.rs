@@ -20,3 +20,74 @@ pub fn init(settings: &LogSettings) {
         LogFormat::Json => builder.json().try_init(),
     };
 }
+
+/// The span of each HTTP request, as tracing-actix-web's default but with
+/// the value of a `token=` query parameter hidden: wall screens pass their
+/// viewer token in the `/ws` URL, and tokens never go to logs.
+pub struct RedactedSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RedactedSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "default".to_owned());
+        let target = redact_token(
+            request
+                .uri()
+                .path_and_query()
+                .map_or("", actix_web::http::uri::PathAndQuery::as_str),
+        );
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %target,
+            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// `path?a=1&token=SECRET&b=2` → `path?a=1&token=REDACTED&b=2`.
+fn redact_token(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|pair| {
+            if pair.starts_with("token=") {
+                "token=REDACTED"
+            } else {
+                pair
+            }
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_token;
+
+    #[test]
+    fn tokens_in_urls_are_hidden() {
+        assert_eq!(redact_token("/ws?token=ioc_abc"), "/ws?token=REDACTED");
+        assert_eq!(
+            redact_token("/ws?a=1&token=x&b=2"),
+            "/ws?a=1&token=REDACTED&b=2"
+        );
+        assert_eq!(redact_token("/api/v1/overview"), "/api/v1/overview");
+        assert_eq!(redact_token("/x?tokens=1"), "/x?tokens=1");
+    }
+}

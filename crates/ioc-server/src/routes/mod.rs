@@ -4,3 +4,4 @@ pub mod health;
 pub mod ingest;
 pub mod metrics;
 pub mod read;
+pub mod stream;

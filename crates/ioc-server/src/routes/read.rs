@@ -5,17 +5,14 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::NaiveDate;
 use ioc_aggregate::campaign::{self, Campaign};
-use ioc_aggregate::ranking::{RankedUnit, RankingQuery, Scope, ranking};
-use ioc_aggregate::{Engine, KEYS, Keys, Window, WindowSpec};
-use ioc_core::UnitCode;
-use serde::Serialize;
-use serde_json::json;
+use ioc_aggregate::ranking::{RankedUnit, Scope};
+use ioc_aggregate::{KEYS, Window};
 
 use crate::auth::{self, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use crate::views::bad;
 
 type Query = web::Query<HashMap<String, String>>;
 
@@ -28,86 +25,21 @@ async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> 
     auth::require(&principal, Role::Viewer)
 }
 
-fn bad(parameter: &str, message: String) -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_parameter",
-        message: format!("{parameter}: {message}"),
-    }
-}
-
-/// The window asked for, and its previous period.
+/// The window asked for (`window=` or `from=`&`to=`) and its previous period.
 fn window(query: &Query, state: &AppState) -> Result<(Window, Window), ApiError> {
-    let today = state.calendar.date_of(state.aggregates.now());
-    if let (Some(from), Some(to)) = (query.get("from"), query.get("to")) {
-        let day = |name: &str, raw: &str| {
-            raw.parse::<NaiveDate>()
-                .map_err(|_| bad(name, format!("{raw:?} is not a date YYYY-MM-DD")))
-        };
-        let spec = WindowSpec::range(day("from", from)?, day("to", to)?)
-            .map_err(|e| bad("window", e.to_string()))?;
-        return Ok((spec.resolve(today), spec.previous(today)));
-    }
-    let name = query.get("window").map_or("today", String::as_str);
-    if let Some(id) = name.strip_prefix("campaign:") {
-        let campaign = state.aggregates.campaign(id).ok_or_else(|| {
-            let known: Vec<&str> = state
-                .aggregates
-                .campaigns
-                .iter()
-                .map(|c| c.id.as_str())
-                .collect();
-            bad(
-                "window",
-                format!("unknown campaign {id:?} (campaigns: {})", known.join(", ")),
-            )
-        })?;
-        let w = campaign.window();
-        return Ok((w, w.shifted_back()));
-    }
-    let spec = WindowSpec::parse(name).map_err(|e| bad("window", e.to_string()))?;
-    Ok((spec.resolve(today), spec.previous(today)))
+    let range = query
+        .get("from")
+        .zip(query.get("to"))
+        .map(|(from, to)| (from.as_str(), to.as_str()));
+    state
+        .views
+        .window(query.get("window").map(String::as_str), range)
 }
 
 fn scope(query: &Query, default: Scope) -> Result<Scope, ApiError> {
     query.get("scope").map_or(Ok(default), |s| {
         Scope::parse(s).map_err(|e| bad("scope", e))
     })
-}
-
-fn unit_code(state: &AppState, raw: &str) -> Result<UnitCode, ApiError> {
-    UnitCode::parse(raw)
-        .ok()
-        .filter(|c| state.tree.get(c).is_some())
-        .ok_or_else(|| ApiError::NotFound(format!("unit {raw:?} is not in the unit tree")))
-}
-
-/// The codes a unit stands for in `scope`.
-fn codes<'a>(engine: &'a Engine, unit: &'a UnitCode, scope: Scope) -> Vec<&'a str> {
-    match scope {
-        Scope::Own => vec![unit.as_str()],
-        Scope::Tree => engine
-            .tree()
-            .subtree(unit)
-            .into_iter()
-            .map(UnitCode::as_str)
-            .collect(),
-    }
-}
-
-#[derive(Serialize)]
-struct WindowView {
-    from: NaiveDate,
-    to: NaiveDate,
-    cutoff_date: NaiveDate,
-}
-
-fn window_view(window: Window, state: &AppState) -> WindowView {
-    let cut = window.cutoff(state.aggregates.now(), &state.calendar);
-    WindowView {
-        from: window.from,
-        to: window.to,
-        cutoff_date: cut.today,
-    }
 }
 
 /// `GET /api/v1/overview?window=`: the province (every root unit's tree),
@@ -119,7 +51,10 @@ pub async fn overview(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
-    json_cached(&req, &state, || overview_body(&query, &state))
+    json_cached(&req, &state, || {
+        let (window, _) = window(&query, &state)?;
+        Ok(state.views.overview(window))
+    })
 }
 
 /// Answers with the cached body for this request and snapshot, or makes it.
@@ -139,64 +74,6 @@ fn json_cached(
         .body(body))
 }
 
-fn overview_body(query: &Query, state: &AppState) -> Result<serde_json::Value, ApiError> {
-    let (window, _) = window(query, state)?;
-    let engine = state.aggregates.snapshot();
-    let now = state.aggregates.now();
-    let tree = engine.tree();
-    let roots: Vec<&ioc_core::Unit> = tree
-        .top_down()
-        .into_iter()
-        .filter(|u| u.parent.is_none())
-        .collect();
-    let all: Vec<&str> = roots
-        .iter()
-        .flat_map(|r| tree.subtree(&r.code))
-        .map(UnitCode::as_str)
-        .collect();
-    let province = engine.keys(all.iter().copied(), window, now);
-    let levels: serde_json::Map<String, serde_json::Value> = tree
-        .levels()
-        .names()
-        .iter()
-        .map(|level| {
-            let keys = engine.keys(tree.at_level(level).map(|u| u.code.as_str()), window, now);
-            (level.clone(), json!(keys))
-        })
-        .collect();
-    let today = state.calendar.date_of(now);
-    let targets: Vec<serde_json::Value> = state
-        .aggregates
-        .campaigns
-        .iter()
-        .filter(|c| (c.from..=c.until).contains(&today))
-        .flat_map(|c| {
-            let progress = campaign::progress(&engine, c, now);
-            progress.progress.into_iter().map(move |p| {
-                json!({"campaign": c.id, "key": p.key, "level": p.level, "op": p.op,
-                       "target": p.target, "value": p.value, "met": p.met,
-                       "units_met": p.units_met, "units": p.units.len()})
-            })
-        })
-        .collect();
-    Ok(json!({
-        "window": window_view(window, state),
-        "units": roots.iter().map(|r| json!({"code": r.code, "name": r.name})).collect::<Vec<_>>(),
-        "province": province,
-        "score": state.aggregates.score.score(&province),
-        "levels": levels,
-        "targets": targets,
-    }))
-}
-
-#[derive(Serialize)]
-struct ChildRow {
-    unit: String,
-    name: String,
-    level: String,
-    keys: Keys,
-}
-
 /// `GET /api/v1/units/{code}?window=&scope=`: every key of the unit, its
 /// partial 766 score, and a summary of each child (as a locality).
 #[get("/api/v1/units/{code}")]
@@ -207,32 +84,12 @@ pub async fn unit_keys(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
-    let code = unit_code(&state, &path)?;
+    let code = state.views.unit_code(&path)?;
     let (window, _) = window(&query, &state)?;
     let scope = scope(&query, Scope::Own)?;
-    let engine = state.aggregates.snapshot();
-    let now = state.aggregates.now();
-    let unit = state
-        .tree
-        .get(&code)
-        .ok_or_else(|| ApiError::NotFound(format!("unit {code}")))?;
-    let last_day = window.to.pred_opt().unwrap_or(window.to);
-    let children = || -> Vec<ChildRow> {
-        state
-            .tree
-            .children(&code)
-            .iter()
-            .filter_map(|c| state.tree.get(c))
-            .map(|child| ChildRow {
-                unit: child.code.as_str().to_owned(),
-                name: child.name_on(last_day).to_owned(),
-                level: child.level.clone(),
-                keys: engine.keys(codes(&engine, &child.code, Scope::Tree), window, now),
-            })
-            .collect()
-    };
     if let Some(format) = export_format(&req, &query)? {
-        let children = children();
+        let engine = state.aggregates.snapshot();
+        let children = state.views.children(&engine, &code, window);
         let header = ["Mã đơn vị", "Tên đơn vị", "Cấp"];
         let rows: Vec<Vec<Cell>> = children
             .iter()
@@ -250,22 +107,7 @@ pub async fn unit_keys(
         columns.extend(KEYS.iter().map(|k| vietnamese_key(k).to_owned()));
         return export(format, &format!("don-vi-{code}"), &columns, &rows);
     }
-    json_cached(&req, &state, || {
-        let keys = engine.keys(codes(&engine, &code, scope), window, now);
-        Ok(json!({
-            "unit": {
-                "code": unit.code,
-                "name": unit.name_on(last_day),
-                "level": unit.level,
-                "parent": unit.parent,
-            },
-            "window": window_view(window, &state),
-            "scope": scope.as_str(),
-            "keys": keys,
-            "score": state.aggregates.score.score(&keys),
-            "children": children(),
-        }))
-    })
+    json_cached(&req, &state, || state.views.unit(&code, window, scope))
 }
 
 /// `GET /api/v1/rankings?level=&key=&window=&scope=`.
@@ -276,40 +118,12 @@ pub async fn rankings(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
-    let levels = state.tree.levels().names();
-    let level = query.get("level").ok_or_else(|| {
-        bad(
-            "level",
-            format!("is required (levels: {})", levels.join(", ")),
-        )
-    })?;
-    if !levels.contains(level) {
-        return Err(bad(
-            "level",
-            format!("unknown level {level:?} (levels: {})", levels.join(", ")),
-        ));
-    }
-    let key = query
-        .get("key")
-        .ok_or_else(|| bad("key", format!("is required (keys: {})", KEYS.join(", "))))?;
-    if !KEYS.contains(&key.as_str()) {
-        return Err(bad(
-            "key",
-            format!("unknown key {key:?} (keys: {})", KEYS.join(", ")),
-        ));
-    }
+    let level = state.views.level(query.get("level").map(String::as_str))?;
+    let key = state.views.key(query.get("key").map(String::as_str))?;
     let (window, previous) = window(&query, &state)?;
     let scope = scope(&query, Scope::Own)?;
-    let engine = state.aggregates.snapshot();
-    let q = RankingQuery {
-        level,
-        key,
-        scope,
-        min_volume: state.aggregates.min_volume,
-    };
-    let now = state.aggregates.now();
     if let Some(format) = export_format(&req, &query)? {
-        let items = ranking(&engine, &q, window, previous, now);
+        let items = state.views.ranked(level, key, scope, window, previous);
         let columns: Vec<String> = [
             "Hạng",
             "Mã đơn vị",
@@ -327,15 +141,7 @@ pub async fn rankings(
         return export(format, &format!("xep-hang-{level}-{key}"), &columns, &rows);
     }
     json_cached(&req, &state, || {
-        let items = ranking(&engine, &q, window, previous, now);
-        Ok(json!({
-            "level": level,
-            "key": key,
-            "scope": scope.as_str(),
-            "window": window_view(window, &state),
-            "previous_window": {"from": previous.from, "to": previous.to},
-            "items": items,
-        }))
+        Ok(state.views.ranking(level, key, scope, window, previous))
     })
 }
 

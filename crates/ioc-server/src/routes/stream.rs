@@ -1,0 +1,174 @@
+//! `GET /ws`: live updates over a WebSocket. The hub (`ioc-stream`) decides
+//! what to send; this task moves frames between it and the socket, pings,
+//! and ends the session on every exit path (dropping the hub session
+//! unsubscribes it everywhere).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
+use ioc_stream::{Disconnect, Next, Session};
+
+use crate::auth::{self, Role};
+use crate::config::StreamSettings;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Close code for a client silent for longer than `stream.client_timeout_secs`.
+pub const CLOSE_TIMEOUT: u16 = 4001;
+/// How often a session checks whether its client fell too far behind.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How long a close frame may take to go out before the socket is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Upgrades to a WebSocket. Needs a viewer token, as a bearer header or
+/// `?token=` (browsers cannot set headers on WebSockets), unless
+/// `auth.public_read` is on.
+#[get("/ws")]
+pub async fn ws(
+    req: HttpRequest,
+    body: web::Payload,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if !state.public_read {
+        let principal = match query.get("token") {
+            Some(token) => auth::authenticate_token(token, &state.store, &state.tree).await?,
+            None => auth::authenticate(&req, &state.store, &state.tree).await?,
+        };
+        auth::require(&principal, Role::Viewer)?;
+    }
+    let (response, socket, messages) =
+        actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest {
+            code: "not_websocket",
+            message: format!("/ws expects a WebSocket upgrade: {e}"),
+        })?;
+    let settings = state.stream.clone();
+    let messages = messages
+        .max_frame_size(settings.max_message_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(settings.max_message_bytes);
+    match state.hub.open() {
+        Ok(session) => {
+            let hub = state.hub.clone();
+            actix_web::rt::spawn(async move {
+                let reason = serve(&session, socket, messages, &settings).await;
+                drop(session);
+                hub.disconnected(reason);
+                tracing::debug!(
+                    message = "WebSocket session ended.",
+                    reason = reason.as_str()
+                );
+            });
+        }
+        Err(full) => {
+            actix_web::rt::spawn(close(socket, CloseCode::Again, full.to_string()));
+        }
+    }
+    Ok(response)
+}
+
+async fn close(socket: actix_ws::Session, code: CloseCode, reason: String) {
+    let reason = CloseReason {
+        code,
+        description: Some(reason),
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, socket.close(Some(reason))).await;
+}
+
+/// Runs a session until it ends, and says why. Writing and reading are
+/// separate futures, so that a client that stops reading (a write that
+/// never completes) is still noticed and closed by the reading side.
+async fn serve(
+    session: &Session,
+    socket: actix_ws::Session,
+    mut messages: actix_ws::AggregatedMessageStream,
+    settings: &StreamSettings,
+) -> Disconnect {
+    let mut writer_socket = socket.clone();
+    let writer = async {
+        loop {
+            match session.next().await {
+                Next::Frame(_, text) => {
+                    if writer_socket.text(text).await.is_err() {
+                        return (Disconnect::SendFailed, None);
+                    }
+                }
+                Next::Close(close) => {
+                    return (
+                        close.disconnect,
+                        Some((CloseCode::Other(close.code), close.reason.to_owned())),
+                    );
+                }
+            }
+        }
+    };
+    let mut reader_socket = socket.clone();
+    let reader = async {
+        let mut last_heard = Instant::now();
+        let mut ping = tokio::time::interval(settings.ping_interval);
+        let mut check = tokio::time::interval(CHECK_EVERY);
+        loop {
+            tokio::select! {
+                message = messages.recv() => {
+                    last_heard = Instant::now();
+                    match message {
+                        None | Some(Ok(AggregatedMessage::Close(_))) => {
+                            return (Disconnect::ClientClosed, None);
+                        }
+                        Some(Ok(AggregatedMessage::Text(text))) => session.handle(&text),
+                        Some(Ok(AggregatedMessage::Binary(_))) => session.reject(
+                            "binary_not_supported",
+                            "send requests as JSON text frames",
+                        ),
+                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                            // A client that does not read cannot block the reader.
+                            let _ = tokio::time::timeout(CLOSE_GRACE, reader_socket.pong(&bytes)).await;
+                        }
+                        Some(Ok(AggregatedMessage::Pong(_))) => {}
+                        Some(Err(ProtocolError::Overflow)) => {
+                            return (
+                                Disconnect::ProtocolError,
+                                Some((CloseCode::Size, format!(
+                                    "message larger than {} bytes",
+                                    settings.max_message_bytes
+                                ))),
+                            );
+                        }
+                        Some(Err(e)) => {
+                            return (Disconnect::ProtocolError, Some((CloseCode::Protocol, e.to_string())));
+                        }
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > settings.client_timeout {
+                        return (
+                            Disconnect::Timeout,
+                            Some((CloseCode::Other(CLOSE_TIMEOUT), "no message or pong within the client timeout".to_owned())),
+                        );
+                    }
+                    let _ = tokio::time::timeout(CLOSE_GRACE, reader_socket.ping(b"")).await;
+                }
+                _ = check.tick() => {
+                    if session.check_slow() {
+                        return (
+                            Disconnect::SlowConsumer,
+                            Some((CloseCode::Other(ioc_stream::CLOSE_SLOW), "slow consumer: fell behind for too long".to_owned())),
+                        );
+                    }
+                }
+            }
+        }
+    };
+    let (reason, close_with) = tokio::select! {
+        ended = writer => ended,
+        ended = reader => ended,
+    };
+    if let Some((code, text)) = close_with {
+        close(socket, code, text).await;
+    } else if reason == Disconnect::ClientClosed {
+        close(socket, CloseCode::Normal, String::new()).await;
+    }
+    reason
+}

@@ -1,0 +1,321 @@
+//! The read model's JSON views (overview, unit, ranking), shared by the
+//! REST handlers and the live topics of `/ws`, so that a screen fed by
+//! either shows the same numbers.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use ioc_aggregate::campaign;
+use ioc_aggregate::ranking::{RankedUnit, RankingQuery, Scope, ranking};
+use ioc_aggregate::{Engine, KEYS, Keys, Window, WindowSpec};
+use ioc_core::{LocalCalendar, UnitCode, UnitTree};
+use ioc_stream::{RenderError, Source, Topic};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::aggregates::Aggregates;
+use crate::error::ApiError;
+
+/// Renders views from the live aggregates.
+pub struct Views {
+    /// The live aggregates.
+    pub aggregates: Arc<Aggregates>,
+    /// The unit tree.
+    pub tree: Arc<UnitTree>,
+    /// The calendar of local dates.
+    pub calendar: LocalCalendar,
+}
+
+/// An invalid parameter.
+pub fn bad(parameter: &str, message: String) -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_parameter",
+        message: format!("{parameter}: {message}"),
+    }
+}
+
+/// A unit summarised as a child row.
+#[derive(Serialize)]
+pub struct ChildRow {
+    /// Unit code.
+    pub unit: String,
+    /// Name on the window's last day.
+    pub name: String,
+    /// Level.
+    pub level: String,
+    /// Keys over the child's subtree.
+    pub keys: Keys,
+}
+
+#[derive(Serialize)]
+struct WindowView {
+    from: NaiveDate,
+    to: NaiveDate,
+    cutoff_date: NaiveDate,
+}
+
+impl Views {
+    /// The window named `name` (default `today`), or the range `from`..`to`,
+    /// and its previous period.
+    pub fn window(
+        &self,
+        name: Option<&str>,
+        range: Option<(&str, &str)>,
+    ) -> Result<(Window, Window), ApiError> {
+        let today = self.calendar.date_of(self.aggregates.now());
+        if let Some((from, to)) = range {
+            let day = |name: &str, raw: &str| {
+                raw.parse::<NaiveDate>()
+                    .map_err(|_| bad(name, format!("{raw:?} is not a date YYYY-MM-DD")))
+            };
+            let spec = WindowSpec::range(day("from", from)?, day("to", to)?)
+                .map_err(|e| bad("window", e.to_string()))?;
+            return Ok((spec.resolve(today), spec.previous(today)));
+        }
+        let name = name.unwrap_or("today");
+        if let Some(id) = name.strip_prefix("campaign:") {
+            let campaign = self.aggregates.campaign(id).ok_or_else(|| {
+                let known: Vec<&str> = self
+                    .aggregates
+                    .campaigns
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect();
+                bad(
+                    "window",
+                    format!("unknown campaign {id:?} (campaigns: {})", known.join(", ")),
+                )
+            })?;
+            let w = campaign.window();
+            return Ok((w, w.shifted_back()));
+        }
+        let spec = WindowSpec::parse(name).map_err(|e| bad("window", e.to_string()))?;
+        Ok((spec.resolve(today), spec.previous(today)))
+    }
+
+    fn window_view(&self, window: Window) -> WindowView {
+        let cut = window.cutoff(self.aggregates.now(), &self.calendar);
+        WindowView {
+            from: window.from,
+            to: window.to,
+            cutoff_date: cut.today,
+        }
+    }
+
+    /// A unit code of the tree.
+    pub fn unit_code(&self, raw: &str) -> Result<UnitCode, ApiError> {
+        UnitCode::parse(raw)
+            .ok()
+            .filter(|c| self.tree.get(c).is_some())
+            .ok_or_else(|| ApiError::NotFound(format!("unit {raw:?} is not in the unit tree")))
+    }
+
+    /// Checks a level name.
+    pub fn level<'a>(&self, level: Option<&'a str>) -> Result<&'a str, ApiError> {
+        let levels = self.tree.levels().names();
+        let level = level.ok_or_else(|| {
+            bad(
+                "level",
+                format!("is required (levels: {})", levels.join(", ")),
+            )
+        })?;
+        if !levels.iter().any(|l| l == level) {
+            return Err(bad(
+                "level",
+                format!("unknown level {level:?} (levels: {})", levels.join(", ")),
+            ));
+        }
+        Ok(level)
+    }
+
+    /// Checks a key name.
+    pub fn key<'a>(&self, key: Option<&'a str>) -> Result<&'a str, ApiError> {
+        let key =
+            key.ok_or_else(|| bad("key", format!("is required (keys: {})", KEYS.join(", "))))?;
+        if !KEYS.contains(&key) {
+            return Err(bad(
+                "key",
+                format!("unknown key {key:?} (keys: {})", KEYS.join(", ")),
+            ));
+        }
+        Ok(key)
+    }
+
+    /// The province (every root unit's tree), each level's aggregate, and
+    /// the targets of campaigns running today.
+    pub fn overview(&self, window: Window) -> Value {
+        let engine = self.aggregates.snapshot();
+        let now = self.aggregates.now();
+        let tree = engine.tree();
+        let roots: Vec<&ioc_core::Unit> = tree
+            .top_down()
+            .into_iter()
+            .filter(|u| u.parent.is_none())
+            .collect();
+        let all: Vec<&str> = roots
+            .iter()
+            .flat_map(|r| tree.subtree(&r.code))
+            .map(UnitCode::as_str)
+            .collect();
+        let province = engine.keys(all.iter().copied(), window, now);
+        let levels: serde_json::Map<String, Value> = tree
+            .levels()
+            .names()
+            .iter()
+            .map(|level| {
+                let keys = engine.keys(tree.at_level(level).map(|u| u.code.as_str()), window, now);
+                (level.clone(), json!(keys))
+            })
+            .collect();
+        let today = self.calendar.date_of(now);
+        let targets: Vec<Value> = self
+            .aggregates
+            .campaigns
+            .iter()
+            .filter(|c| (c.from..=c.until).contains(&today))
+            .flat_map(|c| {
+                let progress = campaign::progress(&engine, c, now);
+                progress.progress.into_iter().map(move |p| {
+                    json!({"campaign": c.id, "key": p.key, "level": p.level, "op": p.op,
+                           "target": p.target, "value": p.value, "met": p.met,
+                           "units_met": p.units_met, "units": p.units.len()})
+                })
+            })
+            .collect();
+        json!({
+            "window": self.window_view(window),
+            "units": roots.iter().map(|r| json!({"code": r.code, "name": r.name})).collect::<Vec<_>>(),
+            "province": province,
+            "score": self.aggregates.score.score(&province),
+            "levels": levels,
+            "targets": targets,
+        })
+    }
+
+    /// Each child of `code`, with keys over its subtree.
+    pub fn children(&self, engine: &Engine, code: &UnitCode, window: Window) -> Vec<ChildRow> {
+        let now = self.aggregates.now();
+        let last_day = window.to.pred_opt().unwrap_or(window.to);
+        self.tree
+            .children(code)
+            .iter()
+            .filter_map(|c| self.tree.get(c))
+            .map(|child| ChildRow {
+                unit: child.code.as_str().to_owned(),
+                name: child.name_on(last_day).to_owned(),
+                level: child.level.clone(),
+                keys: engine.keys(codes(engine, &child.code, Scope::Tree), window, now),
+            })
+            .collect()
+    }
+
+    /// Every key of a unit, its partial 766 score, and its children.
+    pub fn unit(&self, code: &UnitCode, window: Window, scope: Scope) -> Result<Value, ApiError> {
+        let engine = self.aggregates.snapshot();
+        let now = self.aggregates.now();
+        let unit = self
+            .tree
+            .get(code)
+            .ok_or_else(|| ApiError::NotFound(format!("unit {code}")))?;
+        let last_day = window.to.pred_opt().unwrap_or(window.to);
+        let keys = engine.keys(codes(&engine, code, scope), window, now);
+        Ok(json!({
+            "unit": {
+                "code": unit.code,
+                "name": unit.name_on(last_day),
+                "level": unit.level,
+                "parent": unit.parent,
+            },
+            "window": self.window_view(window),
+            "scope": scope.as_str(),
+            "keys": keys,
+            "score": self.aggregates.score.score(&keys),
+            "children": self.children(&engine, code, window),
+        }))
+    }
+
+    /// The ranked units of a level by a key, with movement against the
+    /// previous period.
+    pub fn ranked(
+        &self,
+        level: &str,
+        key: &str,
+        scope: Scope,
+        window: Window,
+        previous: Window,
+    ) -> Vec<RankedUnit> {
+        let engine = self.aggregates.snapshot();
+        let q = RankingQuery {
+            level,
+            key,
+            scope,
+            min_volume: self.aggregates.min_volume,
+        };
+        ranking(&engine, &q, window, previous, self.aggregates.now())
+    }
+
+    /// [`ranked`](Self::ranked) as the JSON body.
+    pub fn ranking(
+        &self,
+        level: &str,
+        key: &str,
+        scope: Scope,
+        window: Window,
+        previous: Window,
+    ) -> Value {
+        json!({
+            "level": level,
+            "key": key,
+            "scope": scope.as_str(),
+            "window": self.window_view(window),
+            "previous_window": {"from": previous.from, "to": previous.to},
+            "items": self.ranked(level, key, scope, window, previous),
+        })
+    }
+}
+
+/// The codes a unit stands for in `scope`.
+pub fn codes<'a>(engine: &'a Engine, unit: &'a UnitCode, scope: Scope) -> Vec<&'a str> {
+    match scope {
+        Scope::Own => vec![unit.as_str()],
+        Scope::Tree => engine
+            .tree()
+            .subtree(unit)
+            .into_iter()
+            .map(UnitCode::as_str)
+            .collect(),
+    }
+}
+
+impl Source for Views {
+    fn render(&self, topic: &Topic) -> Result<Value, RenderError> {
+        let failed = |e: ApiError| RenderError {
+            code: match e {
+                ApiError::NotFound(_) => "unknown_topic",
+                _ => "invalid_topic",
+            },
+            message: e.public_message(),
+        };
+        match topic {
+            Topic::Overview { window } => {
+                let (window, _) = self.window(Some(window), None).map_err(failed)?;
+                Ok(self.overview(window))
+            }
+            Topic::Unit { code, window } => {
+                let code = self.unit_code(code).map_err(failed)?;
+                let (window, _) = self.window(Some(window), None).map_err(failed)?;
+                self.unit(&code, window, Scope::Own).map_err(failed)
+            }
+            Topic::Ranking { level, key, window } => {
+                let level = self.level(Some(level)).map_err(failed)?;
+                let key = self.key(Some(key)).map_err(failed)?;
+                let (window, previous) = self.window(Some(window), None).map_err(failed)?;
+                Ok(self.ranking(level, key, Scope::Own, window, previous))
+            }
+            Topic::Alerts => Err(RenderError {
+                code: "not_available",
+                message: "alerts are not produced by this version yet".to_owned(),
+            }),
+        }
+    }
+}
