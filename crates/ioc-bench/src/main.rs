@@ -6,6 +6,10 @@
 //!    into the same table (the physical limit of the machine), and
 //! 2. HTTP ingest of batches from concurrent clients: records/s and batch
 //!    latency percentiles.
+//!
+//! `ioc-bench read` reports start-up, ranking latency against a plain SQL
+//! `GROUP BY`, and memory; `ioc-bench stream` the latency from an ingest
+//! call's commit to many WebSocket clients holding the change.
 
 use std::io::Write as _;
 use std::net::TcpListener;
@@ -18,6 +22,8 @@ use chrono::Datelike;
 use clap::{Parser, Subcommand};
 use ioc_core::{Catalog, Levels, LocalCalendar, UnitTreeBuilder};
 use ioc_sim::{Generator, Scenario};
+
+mod stream;
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +41,8 @@ enum Bench {
     Ingest(IngestArgs),
     /// Start-up rebuild, ranking latency vs a plain SQL GROUP BY, memory.
     Read(ReadArgs),
+    /// Live-update latency and memory with many WebSocket clients.
+    Stream(stream::StreamArgs),
 }
 
 #[derive(clap::Args)]
@@ -84,6 +92,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Ingest(args) => ingest(&args),
         Bench::Read(args) => read(&args),
+        Bench::Stream(args) => stream::run(&args),
     }
 }
 

@@ -50,6 +50,7 @@ pub struct AppState {
 pub struct Application {
     server: actix_web::dev::Server,
     address: SocketAddr,
+    hub: Arc<Hub>,
 }
 
 impl Application {
@@ -123,6 +124,7 @@ impl Application {
             ingest: settings.ingest.clone(),
             metrics,
         });
+        let hub = state.hub.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::<RedactedSpan>::new())
@@ -141,6 +143,10 @@ impl Application {
                 .service(routes::read::campaign_progress)
                 .service(routes::stream::ws)
         })
+        // Signals are handled in `run_until_stopped`, which first closes
+        // the WebSockets (they would otherwise hold the shutdown).
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)?;
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
@@ -149,6 +155,7 @@ impl Application {
         Ok(Application {
             server: server.run(),
             address,
+            hub,
         })
     }
 
@@ -157,8 +164,18 @@ impl Application {
         self.address
     }
 
-    /// Serves until SIGINT or SIGTERM, then stops gracefully.
+    /// Serves until SIGINT or SIGTERM, then stops gracefully: WebSockets
+    /// are closed with 1001 (going away), requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let hub = self.hub;
+        actix_web::rt::spawn(async move {
+            if stop_signal().await.is_ok() {
+                tracing::info!(message = "Stopping.");
+                hub.close_all();
+                handle.stop(true).await;
+            }
+        });
         self.server.await
     }
 }
@@ -177,6 +194,18 @@ fn hub_config(stream: &StreamSettings) -> HubConfig {
 /// How often live topics are rendered again with no change published, so
 /// that a new local day reaches screens.
 const HUB_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Seconds requests in flight may take after a stop signal.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM.
+async fn stop_signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted,
+        _ = term.recv() => Ok(()),
+    }
+}
 
 /// Connects to the configured database.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {

@@ -196,3 +196,22 @@ async fn a_screen_on_node_b_sees_exactly_what_node_a_ingested() {
     {}
     assert_eq!(screen.topics["overview:today"].value, on_a);
 }
+
+#[actix_web::test]
+async fn sigterm_closes_websockets_with_going_away_and_exits() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let mut node = start(&db).await;
+    let mut screen = Screen::connect(node.address, "").await;
+    screen.subscribe(&["overview:today"]).await;
+    assert_eq!(screen.frame().await["type"], "snapshot");
+    let terminated = Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(terminated.success());
+    assert_eq!(screen.close_code().await, Some(1001));
+    let status = node.child.wait().expect("wait");
+    assert!(status.success(), "ioc serve exited with {status}");
+}

@@ -54,6 +54,8 @@ pub struct HubConfig {
 
 /// Close code for a client that stayed behind too long.
 pub const CLOSE_SLOW: u16 = 4000;
+/// Close code when the server stops (RFC 6455 "going away").
+const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// The node already has [`HubConfig::max_sessions`] sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +131,18 @@ impl Hub {
     /// Counts a session ended for `reason` (the server knows why).
     pub fn disconnected(&self, reason: Disconnect) {
         self.stats.disconnected(reason);
+    }
+
+    /// Asks every session to close with 1001 (going away): the server is
+    /// stopping, and clients should reconnect (to another node).
+    pub fn close_all(&self) {
+        for outbox in self.lock().sessions.values() {
+            outbox.close(Close {
+                code: CLOSE_GOING_AWAY,
+                reason: "the server is stopping",
+                disconnect: Disconnect::Shutdown,
+            });
+        }
     }
 
     /// Opens a session, unless the node is full.
@@ -636,6 +650,20 @@ mod tests {
         let stats = hub.stats();
         assert_eq!((stats.topics, stats.sessions), (0, 1));
         assert!(hub.open().is_ok());
+    }
+
+    #[tokio::test]
+    async fn stopping_closes_every_session_with_going_away() {
+        let fake = Arc::new(Fake::default());
+        let (hub, _tx) = hub(&fake);
+        let session = hub.open().unwrap();
+        hub.close_all();
+        match session.next().await {
+            Next::Close(close) => {
+                assert_eq!((close.code, close.disconnect), (1001, Disconnect::Shutdown))
+            }
+            other => panic!("expected a close, got {other:?}"),
+        }
     }
 
     #[tokio::test]
