@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection as _;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
@@ -304,6 +305,26 @@ pub fn find(
         .transpose()
 }
 
+/// Up to `limit` dossiers of `source` not finished nor stopped (still in
+/// process), oldest reception first.
+pub fn unfinished(
+    conn: &mut AnyConnection,
+    source: &str,
+    limit: i64,
+) -> Result<Vec<DossierState>, StoreError> {
+    dossiers::table
+        .filter(dossiers::source.eq(source))
+        .filter(dossiers::finished_at.is_null())
+        .filter(dossiers::stopped_at.is_null())
+        .order(dossiers::received_at.asc())
+        .limit(limit)
+        .select(DossierRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(DossierRow::into_state)
+        .collect()
+}
+
 /// Number of stored dossiers.
 pub fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
     Ok(dossiers::table.count().get_result(conn)?)
@@ -433,6 +454,10 @@ fn apply_postgres(
     let mut attempt = 0;
     loop {
         let result = pg.transaction(|pg| {
+            // diesel prepares and caches statements; after five runs
+            // PostgreSQL may keep a generic plan made while `dossiers` was
+            // small (a sequential scan), which then grows with the table.
+            pg.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
             let outcomes = apply_sets(pg, source, versions, recorded_at)?;
             if let Some(checkpoint) = checkpoint {
                 let row = checkpoint(&outcomes);
