@@ -5,8 +5,14 @@
 //! finished late or left overdue, fees and online payment, e-results and
 //! withdrawals. The same seed always gives the same dossiers.
 //!
+//! [`Live`] turns elapsed time into a running demo's traffic.
+//!
 //! It produces dossier versions only; they reach ioc through the real
 //! ingest path (the HTTP API or `ioc import`).
+
+mod live;
+
+pub use live::Live;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeDelta, Utc, Weekday};
 use ioc_core::{Catalog, Channel, Dossier, LocalCalendar, Procedure, Status, UnitTree};
@@ -157,8 +163,9 @@ impl<'a> Generator<'a> {
             + TimeDelta::minutes(i64::from(minute))
     }
 
-    /// The next dossier, in its latest state as of `scenario.now`.
-    pub fn dossier(&mut self) -> Dossier {
+    /// A new dossier's unit, procedure, channel and fees, filed at
+    /// `received_at` on local `day`, `progress` (0..1) into the scenario.
+    fn filed(&mut self, day: NaiveDate, received_at: DateTime<Utc>, progress: f64) -> Dossier {
         let n = self.next;
         self.next += 1;
         let unit = self.pick_unit();
@@ -166,10 +173,6 @@ impl<'a> Generator<'a> {
             let offered = &self.units[unit].2;
             offered[self.rng.below(offered.len() as u64) as usize]
         };
-        let (day, progress) = self.reception_day();
-        let hour = 7 + self.rng.below(10) as u32; // 07:00-16:59
-        let minute = self.rng.below(60) as u32;
-        let received_at = self.at(day, hour, minute);
         let online_share = self.scenario.online_share_start
             + (self.scenario.online_share_end - self.scenario.online_share_start) * progress;
         let channel = if procedure.online_level.is_online() && self.rng.chance(online_share) {
@@ -181,9 +184,32 @@ impl<'a> Generator<'a> {
         };
         let processing_days = 1 + self.rng.below(15);
         let due_day = Self::add_working_days(day, processing_days);
-        let due_at = self.at(due_day, 17, 0);
         let fee_required = procedure.fee;
-        let paid_online = fee_required && channel == Channel::Online && self.rng.chance(0.6);
+        Dossier {
+            code: format!("SIM-{}-{n:08}", self.scenario.seed),
+            unit: self.units[unit].0.clone(),
+            procedure: procedure.code.as_str().to_owned(),
+            channel,
+            status: Status::Received,
+            received_at: Some(received_at),
+            due_at: Some(self.at(due_day, 17, 0)),
+            finished_at: None,
+            fee_required,
+            paid_online: fee_required && channel == Channel::Online && self.rng.chance(0.6),
+            e_result: false,
+            updated_at: received_at,
+        }
+    }
+
+    /// The next dossier, in its latest state as of `scenario.now`.
+    pub fn dossier(&mut self) -> Dossier {
+        let (day, progress) = self.reception_day();
+        let hour = 7 + self.rng.below(10) as u32; // 07:00-16:59
+        let minute = self.rng.below(60) as u32;
+        let received_at = self.at(day, hour, minute);
+        let filed = self.filed(day, received_at, progress);
+        let due_day = self.calendar.date_of(filed.due_at.unwrap_or(received_at));
+        let processing_days = working_days_between(day, due_day);
 
         // How it ends: withdrawn, finished (early, on time, late), or still pending.
         let roll = self.rng.below(1000);
@@ -198,44 +224,107 @@ impl<'a> Generator<'a> {
         let finished_at = self
             .at(finish_day, finish_hour, finish_minute)
             .max(received_at + TimeDelta::minutes(30));
-        let (status, finished_at, updated_at) = if roll < 15 {
+        if roll < 15 {
             let at = received_at + TimeDelta::hours(1 + self.rng.below(48) as i64);
-            (Status::Withdrawn, None, at)
-        } else if finished_at <= self.scenario.now {
-            let delivered = self.rng.chance(0.8);
-            let status = if delivered {
-                Status::Delivered
-            } else {
-                Status::Processed
-            };
-            (status, Some(finished_at), finished_at)
+            return self.withdrawn(&filed, at);
+        }
+        if finished_at <= self.scenario.now {
+            return self.finished(&filed, finished_at);
+        }
+        let status = if self.rng.chance(0.1) {
+            Status::AwaitingSupplement
         } else {
-            let status = if self.rng.chance(0.1) {
-                Status::AwaitingSupplement
-            } else {
-                Status::Processing
-            };
-            (
-                status,
-                None,
-                received_at.max(self.scenario.now.min(received_at + TimeDelta::hours(2))),
-            )
+            Status::Processing
         };
         Dossier {
-            code: format!("SIM-{}-{n:08}", self.scenario.seed),
-            unit: self.units[unit].0.clone(),
-            procedure: procedure.code.as_str().to_owned(),
-            channel,
             status,
-            received_at: Some(received_at),
-            due_at: Some(due_at),
-            finished_at,
-            fee_required,
-            paid_online,
-            e_result: finished_at.is_some() && self.rng.chance(0.7),
-            updated_at,
+            updated_at: received_at.max(self.scenario.now.min(received_at + TimeDelta::hours(2))),
+            ..filed
         }
     }
+
+    /// A dossier filed at `at` (live traffic), as first reported: received.
+    pub fn received(&mut self, at: DateTime<Utc>) -> Dossier {
+        let day = self.calendar.date_of(at);
+        let progress =
+            (day - self.scenario.start).num_days() as f64 / f64::from(self.scenario.days.max(1));
+        self.filed(day, at, progress.clamp(0.0, 1.0))
+    }
+
+    /// The version of `dossier` finished at `at` (delivered mostly, some
+    /// processed and awaiting pickup), most with an electronic result.
+    pub fn finished(&mut self, dossier: &Dossier, at: DateTime<Utc>) -> Dossier {
+        let status = if self.rng.chance(0.8) {
+            Status::Delivered
+        } else {
+            Status::Processed
+        };
+        Dossier {
+            status,
+            finished_at: Some(at),
+            e_result: self.rng.chance(0.7),
+            updated_at: at,
+            ..dossier.clone()
+        }
+    }
+
+    /// The version of `dossier` withdrawn by the applicant at `at`.
+    pub fn withdrawn(&mut self, dossier: &Dossier, at: DateTime<Utc>) -> Dossier {
+        Dossier {
+            status: Status::Withdrawn,
+            finished_at: None,
+            updated_at: at,
+            ..dossier.clone()
+        }
+    }
+
+    /// The versions a sync client would have sent of `latest`: for some,
+    /// the first (received) version as well, and now and then a version
+    /// twice, in the order given; shuffle batches to send them out of order.
+    pub fn history(&mut self, latest: Dossier) -> Vec<Dossier> {
+        let mut versions = Vec::with_capacity(3);
+        if latest.status != Status::Received && self.rng.chance(0.3) {
+            versions.push(Dossier {
+                status: Status::Received,
+                finished_at: None,
+                e_result: false,
+                updated_at: latest.received_at.unwrap_or(latest.updated_at),
+                ..latest.clone()
+            });
+        }
+        if self.rng.chance(0.02) {
+            versions.push(latest.clone());
+        }
+        versions.push(latest);
+        versions
+    }
+
+    /// A shuffle of `items` driven by this generator's seed.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.rng.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+
+    /// The next random number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.rng.below(n)
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.rng.chance(p)
+    }
+}
+
+/// Working days (Monday to Friday) after `from` up to and including `to`.
+fn working_days_between(from: NaiveDate, to: NaiveDate) -> u64 {
+    from.iter_days()
+        .skip(1)
+        .take_while(|d| *d <= to)
+        .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        .count() as u64
 }
 
 impl Iterator for Generator<'_> {
@@ -251,7 +340,7 @@ mod tests {
     use super::*;
     use ioc_core::{Levels, UnitTreeBuilder};
 
-    fn world() -> (UnitTree, Catalog) {
+    pub(crate) fn world() -> (UnitTree, Catalog) {
         let levels = Levels::parse(&["province", "district", "commune"]).expect("levels");
         let mut builder = UnitTreeBuilder::new(levels.clone());
         builder.read_units(
@@ -271,7 +360,7 @@ mod tests {
         (builder.build().expect("tree"), catalog)
     }
 
-    fn scenario(seed: u64) -> Scenario {
+    pub(crate) fn scenario(seed: u64) -> Scenario {
         Scenario {
             seed,
             start: NaiveDate::from_ymd_opt(2022, 6, 1).expect("date"),
