@@ -165,9 +165,34 @@ pub async fn authenticate(
     authenticate_token(&bearer(req)?, store, tree).await
 }
 
-/// Resolves a token given some other way than the header (`?token=` on
-/// `/ws`, which browsers open without custom headers).
-pub async fn authenticate_token(
+/// Resolves the token of a read request: the bearer header, or else a
+/// `token` query parameter, for what browsers open without custom headers
+/// (`/ws`, download links of the pages). Query tokens are hidden in logs.
+pub async fn authenticate_reader(
+    req: &HttpRequest,
+    store: &Store,
+    tree: &UnitTree,
+) -> Result<Principal, ApiError> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        return authenticate(req, store, tree).await;
+    }
+    let query = actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(
+        req.query_string(),
+    )
+    .map_err(|e| ApiError::Unauthorized(format!("unreadable query string: {e}")))?;
+    let token = query
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "missing Authorization: Bearer <token> header (or ?token=<token>)".to_owned(),
+            )
+        })?;
+    authenticate_token(token, store, tree).await
+}
+
+/// Resolves a token by its hash.
+async fn authenticate_token(
     token: &str,
     store: &Store,
     tree: &UnitTree,

@@ -234,6 +234,37 @@ impl Views {
         }))
     }
 
+    /// The unit's daily numbers over the last `days` local days, today last.
+    pub fn trend(&self, code: &UnitCode, days: u32, scope: Scope) -> Value {
+        let engine = self.aggregates.snapshot();
+        let now = self.aggregates.now();
+        let today = self.calendar.date_of(now);
+        let codes = codes(&engine, code, scope);
+        let days: Vec<Value> = (0..days)
+            .rev()
+            .filter_map(|back| today.checked_sub_days(chrono::Days::new(u64::from(back))))
+            .map(|day| {
+                let window = Window {
+                    from: day,
+                    to: day.succ_opt().unwrap_or(day),
+                };
+                let k = engine.keys(codes.iter().copied(), window, now);
+                json!({
+                    "date": day,
+                    "received": k.received,
+                    "received_online": k.received_online,
+                    "online_share": k.online_share,
+                    "finished": k.finished,
+                    "on_time_rate": k.on_time_rate,
+                    "late_rate": k.late_rate,
+                    "pending": k.pending,
+                    "pending_overdue": k.pending_overdue,
+                })
+            })
+            .collect();
+        json!({"unit": code, "scope": scope.as_str(), "days": days})
+    }
+
     /// The ranked units of a level by a key, with movement against the
     /// previous period.
     pub fn ranked(
@@ -287,6 +318,10 @@ pub fn codes<'a>(engine: &'a Engine, unit: &'a UnitCode, scope: Scope) -> Vec<&'
     }
 }
 
+fn scope_of(tree: bool) -> Scope {
+    if tree { Scope::Tree } else { Scope::Own }
+}
+
 impl Source for Views {
     fn render(&self, topic: &Topic) -> Result<Value, RenderError> {
         let failed = |e: ApiError| RenderError {
@@ -301,16 +336,21 @@ impl Source for Views {
                 let (window, _) = self.window(Some(window), None).map_err(failed)?;
                 Ok(self.overview(window))
             }
-            Topic::Unit { code, window } => {
+            Topic::Unit { code, window, tree } => {
                 let code = self.unit_code(code).map_err(failed)?;
                 let (window, _) = self.window(Some(window), None).map_err(failed)?;
-                self.unit(&code, window, Scope::Own).map_err(failed)
+                self.unit(&code, window, scope_of(*tree)).map_err(failed)
             }
-            Topic::Ranking { level, key, window } => {
+            Topic::Ranking {
+                level,
+                key,
+                window,
+                tree,
+            } => {
                 let level = self.level(Some(level)).map_err(failed)?;
                 let key = self.key(Some(key)).map_err(failed)?;
                 let (window, previous) = self.window(Some(window), None).map_err(failed)?;
-                Ok(self.ranking(level, key, Scope::Own, window, previous))
+                Ok(self.ranking(level, key, scope_of(*tree), window, previous))
             }
             Topic::Alerts => Err(RenderError {
                 code: "not_available",

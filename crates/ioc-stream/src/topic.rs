@@ -1,6 +1,8 @@
 //! Topic names: `overview:<window>`, `unit:<code>:<window>`,
 //! `ranking:<level>:<key>:<window>` and `alerts`. A window may itself
-//! contain a colon (`campaign:<id>`), so it is always the last part.
+//! contain a colon (`campaign:<id>`), so it is always the last part. Unit
+//! and ranking topics take `?scope=tree` at the end for localities (a unit
+//! with its whole subtree) instead of the units themselves.
 
 use std::fmt;
 
@@ -19,6 +21,8 @@ pub enum Topic {
         code: String,
         /// Window name.
         window: String,
+        /// Whole subtrees instead of the units themselves.
+        tree: bool,
     },
     /// A ranking of the units of a level by a key.
     Ranking {
@@ -28,6 +32,8 @@ pub enum Topic {
         key: String,
         /// Window name.
         window: String,
+        /// Whole subtrees instead of the units themselves.
+        tree: bool,
     },
     /// Operator alerts.
     Alerts,
@@ -56,7 +62,12 @@ impl Topic {
         if raw.len() > MAX_LEN {
             return Err(fail("longer than 200 bytes"));
         }
-        let (kind, rest) = raw.split_once(':').unwrap_or((raw, ""));
+        let (name, tree) = match raw.split_once('?') {
+            None | Some((_, "scope=self")) => (raw.split('?').next().unwrap_or(raw), false),
+            Some((name, "scope=tree")) => (name, true),
+            Some(_) => return Err(fail("the only option is ?scope=tree (or ?scope=self)")),
+        };
+        let (kind, rest) = name.split_once(':').unwrap_or((name, ""));
         let part = |p: &str| -> Result<String, TopicError> {
             if p.is_empty() || p.chars().any(char::is_whitespace) {
                 Err(fail("has an empty part or whitespace"))
@@ -65,6 +76,7 @@ impl Topic {
             }
         };
         match kind {
+            "overview" | "alerts" if tree => Err(fail("only unit and ranking topics take a scope")),
             "overview" => Ok(Topic::Overview {
                 window: part(rest)?,
             }),
@@ -75,6 +87,7 @@ impl Topic {
                 Ok(Topic::Unit {
                     code: part(code)?,
                     window: part(window)?,
+                    tree,
                 })
             }
             "ranking" => {
@@ -88,6 +101,7 @@ impl Topic {
                     level: part(level)?,
                     key: part(key)?,
                     window: part(window)?,
+                    tree,
                 })
             }
             "alerts" if rest.is_empty() => Ok(Topic::Alerts),
@@ -101,10 +115,18 @@ impl Topic {
 impl fmt::Display for Topic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Topic::Overview { window } => write!(f, "overview:{window}"),
-            Topic::Unit { code, window } => write!(f, "unit:{code}:{window}"),
-            Topic::Ranking { level, key, window } => write!(f, "ranking:{level}:{key}:{window}"),
-            Topic::Alerts => f.write_str("alerts"),
+            Topic::Overview { window } => write!(f, "overview:{window}")?,
+            Topic::Unit { code, window, .. } => write!(f, "unit:{code}:{window}")?,
+            Topic::Ranking {
+                level, key, window, ..
+            } => write!(f, "ranking:{level}:{key}:{window}")?,
+            Topic::Alerts => f.write_str("alerts")?,
+        }
+        match self {
+            Topic::Unit { tree: true, .. } | Topic::Ranking { tree: true, .. } => {
+                f.write_str("?scope=tree")
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -121,10 +143,18 @@ mod tests {
             "unit:70.001:month",
             "ranking:commune:online_share:year",
             "ranking:district:late_rate:campaign:x",
+            "ranking:district:online_share:month?scope=tree",
+            "unit:697:today?scope=tree",
             "alerts",
         ] {
             assert_eq!(Topic::parse(name).unwrap().to_string(), name);
         }
+        assert_eq!(
+            Topic::parse("unit:697:today?scope=self")
+                .unwrap()
+                .to_string(),
+            "unit:697:today"
+        );
     }
 
     #[test]
@@ -136,6 +166,8 @@ mod tests {
             ("ranking:commune:today", "expected ranking:"),
             ("alerts:x", "unknown kind"),
             ("overview:to day", "whitespace"),
+            ("unit:697:today?scope=everything", "the only option"),
+            ("overview:today?scope=tree", "only unit and ranking"),
         ] {
             let e = Topic::parse(name).unwrap_err();
             assert!(e.reason.contains(reason), "{name}: {e}");

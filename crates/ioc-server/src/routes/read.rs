@@ -21,7 +21,7 @@ async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> 
     if state.public_read {
         return Ok(());
     }
-    let principal = auth::authenticate(req, &state.store, &state.tree).await?;
+    let principal = auth::authenticate_reader(req, &state.store, &state.tree).await?;
     auth::require(&principal, Role::Viewer)
 }
 
@@ -108,6 +108,37 @@ pub async fn unit_keys(
         return export(format, &format!("don-vi-{code}"), &columns, &rows);
     }
     json_cached(&req, &state, || state.views.unit(&code, window, scope))
+}
+
+/// Most days a trend covers.
+const TREND_MAX_DAYS: u32 = 366;
+
+/// `GET /api/v1/units/{code}/trend?days=&scope=`: daily numbers of the last
+/// `days` (30) local days, today last, for charts.
+#[get("/api/v1/units/{code}/trend")]
+pub async fn trend(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: Query,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
+    let code = state.views.unit_code(&path)?;
+    let days = match query.get("days") {
+        None => 30,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=TREND_MAX_DAYS).contains(d))
+            .ok_or_else(|| {
+                bad(
+                    "days",
+                    format!("{raw:?} is not a number of days from 1 to {TREND_MAX_DAYS}"),
+                )
+            })?,
+    };
+    let scope = scope(&query, Scope::Tree)?;
+    json_cached(&req, &state, || Ok(state.views.trend(&code, days, scope)))
 }
 
 /// `GET /api/v1/rankings?level=&key=&window=&scope=`.

@@ -3,7 +3,6 @@
 //! and ends the session on every exit path (dropping the hub session
 //! unsubscribes it everywhere).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -29,14 +28,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 pub async fn ws(
     req: HttpRequest,
     body: web::Payload,
-    query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     if !state.public_read {
-        let principal = match query.get("token") {
-            Some(token) => auth::authenticate_token(token, &state.store, &state.tree).await?,
-            None => auth::authenticate(&req, &state.store, &state.tree).await?,
-        };
+        let principal = auth::authenticate_reader(&req, &state.store, &state.tree).await?;
         auth::require(&principal, Role::Viewer)?;
     }
     let (response, socket, messages) =
