@@ -46,6 +46,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Write simulated dossiers (native NDJSON) for the configured units and catalog.
     Simulate(SimulateArgs),
+    /// Run the demo: SQLite in a data directory, 90 days of simulated
+    /// history, live traffic, the wall screen and the rankings page.
+    Demo(crate::demo::DemoArgs),
 }
 
 /// `ioc simulate …`
@@ -227,6 +230,7 @@ impl Command {
                 commands::import(&settings, &store, args).await
             }
             Command::Simulate(args) => commands::simulate(&settings, &args),
+            Command::Demo(args) => crate::demo::run(settings, args).await,
             Command::Config(ConfigCommand::Check) => match commands::check_config(&settings) {
                 Ok(summary) => {
                     println!("{summary}");

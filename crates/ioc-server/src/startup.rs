@@ -142,6 +142,10 @@ impl Application {
                 .service(routes::read::campaigns)
                 .service(routes::read::campaign_progress)
                 .service(routes::stream::ws)
+                .service(routes::read::trend)
+                .service(routes::pages::wall)
+                .service(routes::pages::rankings)
+                .service(routes::pages::asset)
         })
         // Signals are handled in `run_until_stopped`, which first closes
         // the WebSockets (they would otherwise hold the shutdown).

@@ -1,0 +1,83 @@
+//! The wall screen (`/`) and the rankings page (`/rankings`), from
+//! `dashboards/wall/`, built into the binary: plain HTML, CSS and JS with no
+//! build step and no third-party code. They read the API like any client
+//! (with `?token=` when reads need a token).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+
+use crate::error::ApiError;
+
+/// (name, content type, body) of every file the pages use.
+const FILES: [(&str, &str, &str); 8] = [
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("../../../../dashboards/wall/index.html"),
+    ),
+    (
+        "rankings.html",
+        "text/html; charset=utf-8",
+        include_str!("../../../../dashboards/wall/rankings.html"),
+    ),
+    (
+        "wall.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../../dashboards/wall/wall.css"),
+    ),
+    (
+        "rankings.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../../dashboards/wall/rankings.css"),
+    ),
+    (
+        "live.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../dashboards/wall/live.js"),
+    ),
+    (
+        "i18n.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../dashboards/wall/i18n.js"),
+    ),
+    (
+        "wall.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../dashboards/wall/wall.js"),
+    ),
+    (
+        "rankings.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../dashboards/wall/rankings.js"),
+    ),
+];
+
+fn file(name: &str) -> Result<HttpResponse, ApiError> {
+    let (_, content_type, body) = FILES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .ok_or_else(|| ApiError::NotFound(format!("no file {name:?}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type(*content_type)
+        // Served from the binary: revalidate so an upgrade shows at once.
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(*body))
+}
+
+/// `GET /`: the wall screen.
+#[get("/")]
+pub async fn wall() -> Result<HttpResponse, ApiError> {
+    file("index.html")
+}
+
+/// `GET /rankings`: the leaders' rankings page.
+#[get("/rankings")]
+pub async fn rankings() -> Result<HttpResponse, ApiError> {
+    file("rankings.html")
+}
+
+/// `GET /static/{name}`: the pages' scripts and styles.
+#[get("/static/{name}")]
+pub async fn asset(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    file(&name)
+}

@@ -1,0 +1,212 @@
+// Browser tests of the wall screen and the rankings page, in headless
+// Chromium (Debian's package) driven by Playwright. Started by
+// crates/ioc-server/tests/browser.rs, which passes IOC_BIN; this script
+// runs its own `ioc serve` on a SQLite file so that it can restart it.
+//
+//   IOC_BIN=target/debug/ioc node --test tests/browser/
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { unzipSync, strFromU8 } from "fflate";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const bin = process.env.IOC_BIN ?? join(repo, "target/debug/ioc");
+const browserPath = process.env.IOC_CHROMIUM ?? "/usr/bin/chromium";
+const shots = process.env.IOC_SCREENSHOTS ?? join(repo, "target/screenshots");
+const scratch = mkdtempSync(join(tmpdir(), "ioc-browser-"));
+const env = {
+  ...process.env,
+  IOC__DATABASE__URL: `sqlite://${join(scratch, "ioc.sqlite3")}`,
+  IOC__AUTH__PUBLIC_READ: "false",
+  RUST_LOG: "warn",
+};
+const ioc = (...args) => execFileSync(bin, ["--config", join(repo, "config/base.toml"), ...args], { env }).toString().trim();
+
+let port, server, browser, viewer, ingest;
+const errors = [];
+/** While the server is down on purpose, failed connections are expected. */
+let outage = false;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer() {
+  server = spawn(bin, ["--config", join(repo, "config/base.toml"), "serve"], {
+    env: { ...env, IOC__SERVER__BIND: `127.0.0.1:${port}` },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("ioc serve never became ready");
+}
+
+async function stopServer() {
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  server.kill("SIGTERM");
+  await exited;
+}
+
+async function api(path) {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { Authorization: `Bearer ${viewer}` } });
+  assert.equal(response.status, 200, path);
+  return response.json();
+}
+
+let serial = 0;
+async function ingestDossiers(count, channel) {
+  const now = new Date();
+  const due = new Date(now.getTime() + 10 * 86400_000);
+  const communes = ["25432", "25433", "25435", "25441", "25444"];
+  const body = Array.from({ length: count }, () => {
+    serial += 1;
+    return {
+      code: `BR-${serial}`, unit: communes[serial % communes.length], procedure: "2.000815", channel, status: 4,
+      received_at: now.toISOString(), due_at: due.toISOString(), fee_required: false, updated_at: now.toISOString(),
+    };
+  });
+  const response = await fetch(`http://127.0.0.1:${port}/api/v1/dossiers`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ingest}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+async function newPage(width, height) {
+  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !outage) errors.push(`${page.url()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+const kpi = (page, key) => page.locator(`.kpi[data-key="${key}"] .value`).getAttribute("data-value");
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  port = await freePort();
+  ioc("migrate");
+  ioc("units", "load");
+  ioc("procedures", "load");
+  viewer = ioc("token", "create", "--role", "viewer");
+  ingest = ioc("token", "create", "--role", "ingest", "--source", "browser", "--units", "70");
+  await startServer();
+  await ingestDossiers(30, "online");
+  await ingestDossiers(20, "direct");
+  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) await stopServer();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test("the wall screen shows the API's numbers, follows ingest, and survives a restart", async () => {
+  const page = await newPage(1920, 1080);
+  await page.goto(`http://127.0.0.1:${port}/?token=${viewer}&window=today`);
+  const expected = async () => String((await api("/api/v1/overview?window=today")).province.online_share);
+  await page.waitForFunction(() => document.querySelector(".kpi[data-key=online_share] .value")?.dataset.value);
+  assert.equal(await kpi(page, "online_share"), await expected());
+  assert.equal(await kpi(page, "online_share"), String(30 / 50));
+  await page.waitForSelector(".tile[data-unit]");
+  await page.evaluate(() => { window.notReloaded = true; });
+  await page.screenshot({ path: join(shots, "wall-1920x1080.png") });
+
+  // Live: new dossiers show without a reload.
+  await ingestDossiers(25, "online");
+  const after = await expected();
+  assert.equal(after, String(55 / 75));
+  await page.waitForFunction((v) => document.querySelector(".kpi[data-key=online_share] .value").dataset.value === v, after);
+
+  // The server restarts: the page reconnects, resyncs, and keeps following.
+  outage = true;
+  await stopServer();
+  await page.waitForFunction(() => document.getElementById("state").dataset.state === "reconnecting");
+  await startServer();
+  await page.waitForFunction(() => document.getElementById("state").dataset.state === "live", null, { timeout: 60_000 });
+  outage = false;
+  await ingestDossiers(25, "direct");
+  const resynced = await expected();
+  assert.equal(resynced, String(55 / 100));
+  await page.waitForFunction((v) => document.querySelector(".kpi[data-key=online_share] .value").dataset.value === v, resynced);
+  assert.equal(await page.evaluate(() => window.notReloaded), true, "no reload");
+
+  // Drill-down to a district's communes.
+  await page.click(".tile[data-unit='697']");
+  await page.waitForSelector("#drill[open] #drill-rows tr");
+  await page.click("#drill-close");
+  await page.close();
+});
+
+test("the rankings page sorts, and its Excel export has the API's rows", async () => {
+  const page = await newPage(1280, 800);
+  const path = "/api/v1/rankings?level=commune&key=received&window=today&scope=tree";
+  await page.goto(`http://127.0.0.1:${port}/rankings?token=${viewer}&level=commune&key=received&window=today&scope=tree`);
+  await page.waitForSelector("#rows tr[data-unit]");
+  const units = () => page.locator("#rows tr").evaluateAll((rows) => rows.map((r) => r.dataset.unit));
+  const values = () => page.locator("#rows tr td:nth-child(3)").evaluateAll((cells) => cells.map((c) => c.dataset.value === "" ? null : Number(c.dataset.value)));
+  const ranking = await api(path);
+  assert.deepEqual(await units(), ranking.items.map((i) => i.unit), "ranked order as the API");
+  await page.screenshot({ path: join(shots, "rankings-1280x800.png") });
+
+  await page.click("th[data-sort=value]");
+  let shown = (await values()).filter((v) => v !== null);
+  assert.deepEqual(shown, [...shown].sort((a, b) => a - b), "ascending by value");
+  await page.click("th[data-sort=value]");
+  shown = (await values()).filter((v) => v !== null);
+  assert.deepEqual(shown, [...shown].sort((a, b) => b - a), "descending by value");
+  assert.ok(shown[0] > 0);
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#xlsx")]);
+  const file = await download.path();
+  const sheet = readXlsx(readFileSync(file));
+  assert.equal(sheet[0][1], "Mã đơn vị");
+  assert.deepEqual(sheet.slice(1).map((row) => row[1]), ranking.items.map((i) => i.unit));
+  assert.deepEqual(sheet.slice(1).map((row) => Number(row[4])), ranking.items.map((i) => i.numerator));
+
+  await page.click("#rows tr[data-unit]");
+  await page.waitForSelector("#drill[open] #drill-rows tr");
+  await page.close();
+});
+
+test("no console errors", () => {
+  assert.deepEqual(errors, []);
+});
+
+/** The first sheet of an XLSX file as rows of cell texts. */
+function readXlsx(bytes) {
+  const files = unzipSync(new Uint8Array(bytes));
+  const shared = files["xl/sharedStrings.xml"]
+    ? [...strFromU8(files["xl/sharedStrings.xml"]).matchAll(/<si>(.*?)<\/si>/gs)].map((m) =>
+        [...m[1].matchAll(/<t[^>]*>(.*?)<\/t>/gs)].map((t) => t[1]).join(""))
+    : [];
+  const xml = strFromU8(files["xl/worksheets/sheet1.xml"]);
+  return [...xml.matchAll(/<row[^>]*>(.*?)<\/row>/gs)].map((row) => {
+    const cells = [];
+    for (const c of row[1].matchAll(/<c r="([A-Z]+)\d+"([^>]*?)(?:\/>|>(.*?)<\/c>)/gs)) {
+      const column = [...c[1]].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
+      const value = c[3]?.match(/<v>(.*?)<\/v>/s)?.[1] ?? c[3]?.match(/<t[^>]*>(.*?)<\/t>/s)?.[1] ?? "";
+      cells[column] = /t="s"/.test(c[2]) ? shared[Number(value)] : value;
+    }
+    return cells;
+  });
+}
