@@ -52,6 +52,21 @@ async fn metric(app: &TestApp, sample: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The sample's value once it reaches `expected` (the server counts a
+/// session's end just after its close frame leaves), or the last value
+/// read when it never does.
+async fn metric_reaches(app: &TestApp, sample: &str, expected: f64) -> f64 {
+    let mut value = metric(app, sample).await;
+    for _ in 0..100 {
+        if value == expected {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        value = metric(app, sample).await;
+    }
+    value
+}
+
 async fn live_updates_follow_ingest(backend: Backend) {
     let Some(app) = TestApp::spawn(backend, &[OPEN]).await else {
         return;
@@ -220,7 +235,12 @@ async fn bad_frames_get_errors_or_a_close_code_never_a_crash() {
     again.subscribe(&["overview:today"]).await;
     assert_eq!(again.frame().await["type"], "snapshot");
     assert_eq!(
-        metric(&app, "ioc_ws_disconnects_total{reason=\"protocol_error\"}").await,
+        metric_reaches(
+            &app,
+            "ioc_ws_disconnects_total{reason=\"protocol_error\"}",
+            1.0
+        )
+        .await,
         1.0
     );
 }
@@ -396,4 +416,27 @@ async fn tokens_roles_and_the_session_cap() {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(third.expect("a place freed")["type"], "snapshot");
+}
+
+#[actix_web::test]
+async fn a_silent_client_is_closed_with_4001_and_its_session_removed() {
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            OPEN,
+            ("IOC__STREAM__PING_INTERVAL_SECS", "1"),
+            ("IOC__STREAM__CLIENT_TIMEOUT_SECS", "2"),
+        ],
+    )
+    .await
+    .expect("sqlite");
+    let mut screen = Screen::connect(app.address, "").await;
+    screen.subscribe(&["overview:today"]).await;
+    // Reads what comes (pings too) but never answers a ping.
+    assert_eq!(screen.close_code().await, Some(4001));
+    assert_eq!(
+        metric_reaches(&app, "ioc_ws_disconnects_total{reason=\"timeout\"}", 1.0).await,
+        1.0
+    );
+    assert_eq!(metric_reaches(&app, "ioc_ws_sessions", 0.0).await, 0.0);
 }
