@@ -6,6 +6,7 @@ mod dvcqg;
 mod health;
 mod helpers;
 mod ingest;
+mod metrics;
 mod read;
 #[path = "../support/screen.rs"]
 mod screen;

@@ -16,7 +16,7 @@ use crate::screen::{Connect, Screen};
 const OPEN: (&str, &str) = ("IOC__AUTH__PUBLIC_READ", "true");
 
 /// A dossier received now in commune 25432, still being processed.
-fn received_now(code: &str, channel: &str) -> Value {
+pub(crate) fn received_now(code: &str, channel: &str) -> Value {
     let now = Utc::now();
     json!({
         "code": code, "unit": "25432", "procedure": "2.000815", "channel": channel,

@@ -47,6 +47,8 @@ pub struct Aggregates {
     pub score: ScoreModel,
     /// Rankings: least denominator of a ranked unit.
     pub min_volume: i64,
+    /// How long the start took, and whether a checkpoint was used.
+    pub started_in: (Duration, bool),
     clock: Arc<dyn Clock>,
 }
 
@@ -207,6 +209,7 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
         campaigns: config.campaigns,
         score: config.score,
         min_volume: config.min_volume,
+        started_in: (started.elapsed(), restored),
         clock: config.clock,
     });
     if !restored {

@@ -40,8 +40,19 @@ pub struct Settings {
     pub read: ReadSettings,
     /// Live updates over `/ws`.
     pub stream: StreamSettings,
+    /// `/metrics`.
+    pub metrics: MetricsSettings,
     /// Logging.
     pub log: LogSettings,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// Bearer token `/metrics` asks for; empty: open.
+    pub token: String,
+    /// The per-unit business gauges to export.
+    pub units: crate::unit_metrics::UnitMetricsConfig,
 }
 
 /// `[stream]`
@@ -413,6 +424,7 @@ impl Reader {
                     .into(),
             ),
         };
+        let metrics = self.metrics_settings(&levels);
         if stream.client_timeout <= stream.ping_interval {
             self.problem(
                 "stream.client_timeout_secs",
@@ -458,7 +470,57 @@ impl Reader {
                 status_map,
             },
             stream,
+            metrics,
             log: LogSettings { format, level },
+        }
+    }
+
+    /// `[metrics]`, with every list checked against what exists.
+    fn metrics_settings(&mut self, levels: &Levels) -> MetricsSettings {
+        let token = self.string("metrics.token", "");
+        let families = crate::unit_metrics::family_names();
+        let chosen = self.list("metrics.families", &families);
+        for unknown in chosen.iter().filter(|f| !families.contains(&f.as_str())) {
+            self.problem(
+                "metrics.families",
+                format!(
+                    "unknown family {unknown:?} (families: {})",
+                    families.join(", ")
+                ),
+            );
+        }
+        let windows = self.list("metrics.windows", &["today", "month", "year", "campaign"]);
+        for window in &windows {
+            if window != "campaign" && ioc_aggregate::WindowSpec::parse(window).is_err() {
+                self.problem(
+                    "metrics.windows",
+                    format!(
+                        "unknown window {window:?} (windows: today, yesterday, 7d, month, quarter, year, campaign)"
+                    ),
+                );
+            }
+        }
+        let all_levels: Vec<&str> = levels.names().iter().map(String::as_str).collect();
+        let metric_levels = self.list("metrics.levels", &all_levels);
+        for level in metric_levels
+            .iter()
+            .filter(|l| !all_levels.contains(&l.as_str()))
+        {
+            self.problem(
+                "metrics.levels",
+                format!(
+                    "unknown level {level:?} (units.levels: {})",
+                    all_levels.join(", ")
+                ),
+            );
+        }
+        MetricsSettings {
+            token,
+            units: crate::unit_metrics::UnitMetricsConfig {
+                families: chosen,
+                windows,
+                levels: metric_levels,
+            },
         }
     }
 
@@ -709,6 +771,7 @@ mod tests {
         assert_eq!(from_file.ingest, built_in.ingest);
         assert_eq!(from_file.read, built_in.read);
         assert_eq!(from_file.stream, built_in.stream);
+        assert_eq!(from_file.metrics, built_in.metrics);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod reference;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod unit_metrics;
 pub mod views;
 
 pub use config::Settings;

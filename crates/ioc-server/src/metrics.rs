@@ -8,7 +8,8 @@ use ioc_stream::{Disconnect, FrameKind, Hub};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
 };
 
 /// The registry and the metrics recorded into it.
@@ -19,6 +20,15 @@ pub struct Metrics {
     pub ingest_records: IntCounterVec,
     /// Time from receiving a batch to its commit, by endpoint.
     pub ingest_batch_seconds: HistogramVec,
+    /// HTTP request duration by route pattern, method and status.
+    pub http_seconds: HistogramVec,
+    /// Pooled database connections by state (`in_use`, `idle`).
+    pub db_pool: IntGaugeVec,
+    /// Seconds the aggregates took to be ready at start, by whether a
+    /// checkpoint was used.
+    pub aggregates_start_seconds: GaugeVec,
+    /// Snapshots of the aggregates published since start.
+    pub aggregates_snapshots: IntGauge,
 }
 
 impl Metrics {
@@ -42,13 +52,65 @@ impl Metrics {
             ]),
             &["endpoint"],
         )?;
+        let http_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request duration by route pattern, method and status.",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+            ]),
+            &["route", "method", "status"],
+        )?;
+        let db_pool = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Pooled database connections by state (in_use, idle).",
+            ),
+            &["state"],
+        )?;
+        let aggregates_start_seconds = GaugeVec::new(
+            Opts::new(
+                "aggregates_start_seconds",
+                "Seconds the aggregates took to be ready at start (from_checkpoint: restored and replayed, or rebuilt).",
+            ),
+            &["from_checkpoint"],
+        )?;
+        let aggregates_snapshots = IntGauge::new(
+            "aggregates_snapshots",
+            "Snapshots of the aggregates published since start (changes applied, or due times passed).",
+        )?;
+        let build_info = IntGaugeVec::new(
+            Opts::new("build_info", "The running ioc's version; always 1."),
+            &["version"],
+        )?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
         registry.register(Box::new(ingest_records.clone()))?;
         registry.register(Box::new(ingest_batch_seconds.clone()))?;
+        registry.register(Box::new(http_seconds.clone()))?;
+        registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(aggregates_start_seconds.clone()))?;
+        registry.register(Box::new(aggregates_snapshots.clone()))?;
+        registry.register(Box::new(build_info))?;
         Ok(Metrics {
             registry,
             ingest_records,
             ingest_batch_seconds,
+            http_seconds,
+            db_pool,
+            aggregates_start_seconds,
+            aggregates_snapshots,
         })
+    }
+
+    /// Exports the per-unit business gauges.
+    pub fn register_units(
+        &self,
+        units: crate::unit_metrics::UnitMetrics,
+    ) -> Result<(), prometheus::Error> {
+        self.registry.register(Box::new(units))
     }
 
     /// Exports the hub's counters.

@@ -19,6 +19,7 @@ use crate::reference::{read_campaigns, read_score_model};
 use crate::config::{IngestSettings, Settings, StreamSettings};
 use crate::metrics::Metrics;
 use crate::routes;
+use crate::unit_metrics::UnitMetrics;
 use crate::views::Views;
 use ioc_stream::{Hub, HubConfig};
 
@@ -44,6 +45,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// `/ws` limits.
     pub stream: StreamSettings,
+    /// The bearer token `/metrics` asks for; empty: none.
+    pub metrics_token: String,
 }
 
 /// A bound server, ready to run.
@@ -112,6 +115,12 @@ impl Application {
         metrics
             .register_stream(hub.clone())
             .context("cannot register metrics")?;
+        metrics
+            .register_units(
+                UnitMetrics::new(views.clone(), settings.metrics.units.clone())
+                    .context("cannot register metrics")?,
+            )
+            .context("cannot register metrics")?;
         let state = web::Data::new(AppState {
             store,
             tree,
@@ -119,6 +128,7 @@ impl Application {
             views,
             hub,
             stream: settings.stream.clone(),
+            metrics_token: settings.metrics.token.clone(),
             public_read: settings.read.public_read,
             calendar: settings.timeliness.calendar,
             ingest: settings.ingest.clone(),
@@ -127,6 +137,7 @@ impl Application {
         let hub = state.hub.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(record_http))
                 .wrap(TracingLogger::<RedactedSpan>::new())
                 .app_data(state.clone())
                 .service(routes::health::healthz)
@@ -198,6 +209,32 @@ fn hub_config(stream: &StreamSettings) -> HubConfig {
 /// How often live topics are rendered again with no change published, so
 /// that a new local day reaches screens.
 const HUB_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Records each request's duration by route pattern, method and status.
+async fn record_http(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let result = next.call(req).await;
+    let status = match &result {
+        Ok(response) => response.status(),
+        Err(e) => e.as_response_error().status_code(),
+    };
+    if let Some(state) = state {
+        state
+            .metrics
+            .http_seconds
+            .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    result
+}
 
 /// Seconds requests in flight may take after a stop signal.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;

@@ -1,17 +1,61 @@
-//! `GET /metrics` in the Prometheus text format.
+//! `GET /metrics` in the Prometheus text format, behind a bearer token when
+//! `metrics.token` is set.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use prometheus::{Encoder, TextEncoder};
 
+use crate::auth::hash_token;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
 /// Every metric of ioc's registry.
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if !state.metrics_token.is_empty() {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Compared by hash, so the comparison's time says nothing of the token.
+        if hash_token(given) != hash_token(&state.metrics_token) {
+            return Err(ApiError::Unauthorized(
+                "/metrics needs Authorization: Bearer <metrics.token>".to_owned(),
+            ));
+        }
+    }
+    let metrics = &state.metrics;
+    let (open, idle) = state.store.pool_state();
+    metrics
+        .db_pool
+        .with_label_values(&["idle"])
+        .set(i64::from(idle));
+    metrics
+        .db_pool
+        .with_label_values(&["in_use"])
+        .set(i64::from(open.saturating_sub(idle)));
+    let (took, restored) = state.aggregates.started_in;
+    metrics
+        .aggregates_start_seconds
+        .with_label_values(&[if restored { "true" } else { "false" }])
+        .set(took.as_secs_f64());
+    metrics
+        .aggregates_snapshots
+        .set(i64::try_from(state.aggregates.version()).unwrap_or(i64::MAX));
+    // Business gauges are computed here when the snapshot changed: off the
+    // async threads, so a scrape never stalls ingestion or the hub.
+    let registry = metrics.registry.clone();
+    let families = web::block(move || registry.gather())
+        .await
+        .map_err(|e| ApiError::Internal(format!("cannot gather metrics: {e}")))?;
     let mut body = Vec::new();
     TextEncoder::new()
-        .encode(&state.metrics.registry.gather(), &mut body)
+        .encode(&families, &mut body)
         .map_err(|e| ApiError::Internal(format!("cannot encode metrics: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
