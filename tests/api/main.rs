@@ -2,6 +2,7 @@
 //! port, real HTTP clients, a real database on each backend.
 
 mod catalog;
+mod dashboards;
 mod dvcqg;
 mod health;
 mod helpers;
