@@ -101,6 +101,12 @@ async fn business_gauges_equal_the_rest_api_and_promtool_accepts_the_scrape() {
     );
     assert_eq!(gauge(r#"ioc_build_info{version="0.1.0"}"#), Some(1.0));
     assert!(gauge(r#"ioc_db_pool_connections{state="idle"}"#).is_some());
+    assert_eq!(
+        gauge("ioc_changelog_position"),
+        Some(3.0),
+        "three changes applied"
+    );
+    assert!(gauge("ioc_changelog_apply_lag_seconds").is_some());
     assert!(!text.contains("M1"), "no dossier code in a label");
 
     let promtool = Command::new("promtool")

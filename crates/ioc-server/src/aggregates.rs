@@ -4,7 +4,7 @@
 //! immutable snapshot and never wait for the writer.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -49,6 +49,11 @@ pub struct Aggregates {
     pub min_volume: i64,
     /// How long the start took, and whether a checkpoint was used.
     pub started_in: (Duration, bool),
+    /// The follower's position in the change log, for metrics.
+    log_position: AtomicI64,
+    /// Milliseconds from the recording of the newest change applied to
+    /// its publication, at the last publication that applied changes.
+    apply_lag_ms: AtomicU64,
     clock: Arc<dyn Clock>,
 }
 
@@ -80,6 +85,18 @@ impl Aggregates {
     /// times passed (the time-driven sweep).
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
+    }
+
+    /// The follower's position in the change log (every change at or below
+    /// it is applied).
+    pub fn log_position(&self) -> i64 {
+        self.log_position.load(Ordering::Relaxed)
+    }
+
+    /// Time from the recording of the newest change applied to its
+    /// publication, at the last publication that applied changes.
+    pub fn apply_lag(&self) -> Duration {
+        Duration::from_millis(self.apply_lag_ms.load(Ordering::Relaxed))
     }
 
     /// Receives the version each time a snapshot is published.
@@ -210,6 +227,8 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
         score: config.score,
         min_volume: config.min_volume,
         started_in: (started.elapsed(), restored),
+        log_position: AtomicI64::new(follower.position()),
+        apply_lag_ms: AtomicU64::new(0),
         clock: config.clock,
     });
     if !restored {
@@ -378,8 +397,10 @@ async fn follow(
                 continue;
             }
         };
+        let mut newest_recorded = None;
         let applied = follower.absorb(found.into_iter().map(|c| (c.seq, c)), Instant::now(), |c| {
             engine.apply(c.old.as_ref(), &c.new);
+            newest_recorded = newest_recorded.max(Some(c.recorded_at));
         });
         applied_since_checkpoint += applied;
         if applied_since_checkpoint > 0 && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
@@ -404,6 +425,13 @@ async fn follow(
         checked_until = checked_until.max(now);
         if applied > 0 || swept {
             live.publish(&engine);
+            live.log_position
+                .store(follower.position(), Ordering::Relaxed);
+            if let Some(recorded) = newest_recorded {
+                let lag = (Utc::now() - recorded).num_milliseconds().max(0);
+                live.apply_lag_ms
+                    .store(u64::try_from(lag).unwrap_or_default(), Ordering::Relaxed);
+            }
             tracing::debug!(
                 message = "Snapshot published.",
                 applied,

@@ -29,6 +29,11 @@ pub struct Metrics {
     pub aggregates_start_seconds: GaugeVec,
     /// Snapshots of the aggregates published since start.
     pub aggregates_snapshots: IntGauge,
+    /// This node's position in the change log.
+    pub changelog_position: IntGauge,
+    /// Seconds from the recording of the newest change this node applied
+    /// to its publication.
+    pub changelog_apply_lag_seconds: prometheus::Gauge,
 }
 
 impl Metrics {
@@ -80,6 +85,14 @@ impl Metrics {
             "aggregates_snapshots",
             "Snapshots of the aggregates published since start (changes applied, or due times passed).",
         )?;
+        let changelog_position = IntGauge::new(
+            "changelog_position",
+            "This node's position in the change log (every change at or below it is applied).",
+        )?;
+        let changelog_apply_lag_seconds = prometheus::Gauge::new(
+            "changelog_apply_lag_seconds",
+            "Seconds from the recording of the newest change this node applied to its publication, at the last publication.",
+        )?;
         let build_info = IntGaugeVec::new(
             Opts::new("build_info", "The running ioc's version; always 1."),
             &["version"],
@@ -93,6 +106,8 @@ impl Metrics {
         registry.register(Box::new(db_pool.clone()))?;
         registry.register(Box::new(aggregates_start_seconds.clone()))?;
         registry.register(Box::new(aggregates_snapshots.clone()))?;
+        registry.register(Box::new(changelog_position.clone()))?;
+        registry.register(Box::new(changelog_apply_lag_seconds.clone()))?;
         registry.register(Box::new(build_info))?;
         Ok(Metrics {
             registry,
@@ -102,6 +117,8 @@ impl Metrics {
             db_pool,
             aggregates_start_seconds,
             aggregates_snapshots,
+            changelog_position,
+            changelog_apply_lag_seconds,
         })
     }
 

@@ -47,6 +47,12 @@ pub async fn metrics(
     metrics
         .aggregates_snapshots
         .set(i64::try_from(state.aggregates.version()).unwrap_or(i64::MAX));
+    metrics
+        .changelog_position
+        .set(state.aggregates.log_position());
+    metrics
+        .changelog_apply_lag_seconds
+        .set(state.aggregates.apply_lag().as_secs_f64());
     // Business gauges are computed here when the snapshot changed: off the
     // async threads, so a scrape never stalls ingestion or the hub.
     let registry = metrics.registry.clone();
