@@ -454,10 +454,6 @@ fn apply_postgres(
     let mut attempt = 0;
     loop {
         let result = pg.transaction(|pg| {
-            // diesel prepares and caches statements; after five runs
-            // PostgreSQL may keep a generic plan made while `dossiers` was
-            // small (a sequential scan), which then grows with the table.
-            pg.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
             let outcomes = apply_sets(pg, source, versions, recorded_at)?;
             if let Some(checkpoint) = checkpoint {
                 let row = checkpoint(&outcomes);
@@ -485,6 +481,9 @@ fn apply_postgres(
     }
 }
 
+/// Largest batch whose lookup is planned for its own codes.
+const CUSTOM_PLAN_MAX_CODES: usize = 500;
+
 fn apply_sets(
     pg: &mut PgConnection,
     source: &str,
@@ -499,6 +498,17 @@ fn apply_sets(
         // insert; it then exists, and the next pass treats it as stored.
         while !pending.is_empty() {
             let codes: Vec<&str> = pending.iter().map(|&i| versions[i].code.as_str()).collect();
+            // Small batches arriving steadily (as sync clients send them)
+            // ran twice as slowly on the cached generic plan of this lookup
+            // as on a plan made for their codes (`ioc-bench stream`,
+            // BENCHMARKS.md); for large batches, planning for every code
+            // costs more than it saves (`ioc-bench ingest`).
+            let plan = if codes.len() <= CUSTOM_PLAN_MAX_CODES {
+                "force_custom_plan"
+            } else {
+                "auto"
+            };
+            pg.batch_execute(&format!("SET LOCAL plan_cache_mode = {plan}"))?;
             let stored: HashMap<String, (i64, DossierRow)> = dossiers::table
                 .filter(dossiers::source.eq(source))
                 .filter(dossiers::code.eq_any(&codes))
@@ -509,6 +519,7 @@ fn apply_sets(
                 .into_iter()
                 .map(|(id, row)| (row.code.clone(), (id, row)))
                 .collect();
+            pg.batch_execute("SET LOCAL plan_cache_mode = auto")?;
             let mut inserts = Vec::new();
             let mut updates = Vec::new();
             for &i in &pending {
