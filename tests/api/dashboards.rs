@@ -146,13 +146,7 @@ async fn live_scrape() -> String {
         }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut response = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("scrape");
-    String::from_utf8_lossy(&response.body().limit(64 << 20).await.expect("body")).into_owned()
+    app.scrape(None).await.1
 }
 
 #[actix_web::test]

@@ -165,6 +165,20 @@ impl TestApp {
         (response.status().as_u16(), json)
     }
 
+    /// GETs `/metrics`, with `token` as bearer if given; the status and the text.
+    pub async fn scrape(&self, token: Option<&str>) -> (u16, String) {
+        let mut request = self.client.get(self.url("/metrics"));
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let mut response = request.send().await.expect("scrape");
+        let body = response.body().limit(64 << 20).await.expect("body");
+        (
+            response.status().as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
     /// POSTs a JSON body to `path` with `token`.
     pub async fn post_json(
         &self,
@@ -188,6 +202,17 @@ impl Node {
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         get_json(&self.client, format!("http://{}{}", self.address, path)).await
     }
+}
+
+/// The value of the sample `name_and_labels` (exactly as printed) in a
+/// Prometheus text scrape.
+pub fn sample(scrape: &str, name_and_labels: &str) -> Option<f64> {
+    scrape.lines().find_map(|line| {
+        line.strip_prefix(name_and_labels)?
+            .strip_prefix(' ')?
+            .parse()
+            .ok()
+    })
 }
 
 /// Runs an async test body on both backends.

@@ -391,13 +391,7 @@ async fn ingest_outcomes_are_exported_as_metrics() {
     ]);
     app.post_json("/api/v1/dossiers", &token, &batch).await;
     app.post_json("/api/v1/dossiers", &token, &batch).await;
-    let mut response = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics");
-    let text = String::from_utf8(response.body().await.expect("body").to_vec()).expect("utf-8");
+    let (_, text) = app.scrape(None).await;
     for line in [
         r#"ioc_ingest_records_total{outcome="accepted",source="motcua"} 1"#,
         r#"ioc_ingest_records_total{outcome="duplicate",source="motcua"} 1"#,

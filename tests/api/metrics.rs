@@ -8,30 +8,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, sample};
 use crate::stream::received_now;
-
-async fn scrape(app: &TestApp, token: Option<&str>) -> (u16, String) {
-    let mut request = app.client.get(app.url("/metrics"));
-    if let Some(token) = token {
-        request = request.insert_header(("Authorization", format!("Bearer {token}")));
-    }
-    let mut response = request.send().await.expect("scrape");
-    let body = response.body().limit(64 << 20).await.expect("body");
-    (
-        response.status().as_u16(),
-        String::from_utf8_lossy(&body).into_owned(),
-    )
-}
-
-fn sample(text: &str, name_and_labels: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(name_and_labels)?
-            .strip_prefix(' ')?
-            .parse()
-            .ok()
-    })
-}
 
 #[actix_web::test]
 async fn business_gauges_equal_the_rest_api_and_promtool_accepts_the_scrape() {
@@ -63,7 +41,7 @@ async fn business_gauges_equal_the_rest_api_and_promtool_accepts_the_scrape() {
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
     let (_, commune) = app.get_json("/api/v1/units/25432?window=today").await;
-    let (status, text) = scrape(&app, None).await;
+    let (status, text) = app.scrape(None).await;
     assert_eq!(status, 200);
 
     let gauge = |labels: &str| sample(&text, labels);
@@ -146,9 +124,9 @@ async fn metrics_can_require_a_token() {
     let app = TestApp::spawn(Backend::Sqlite, &[("IOC__METRICS__TOKEN", "s3cret")])
         .await
         .expect("sqlite");
-    assert_eq!(scrape(&app, None).await.0, 401);
-    assert_eq!(scrape(&app, Some("wrong")).await.0, 401);
-    let (status, text) = scrape(&app, Some("s3cret")).await;
+    assert_eq!(app.scrape(None).await.0, 401);
+    assert_eq!(app.scrape(Some("wrong")).await.0, 401);
+    let (status, text) = app.scrape(Some("s3cret")).await;
     assert_eq!(status, 200);
     assert!(text.contains("ioc_build_info"));
 }

@@ -10,7 +10,7 @@ use ioc_core::SystemClock;
 use ioc_server::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, sample};
 use crate::screen::{Connect, Screen};
 
 const OPEN: (&str, &str) = ("IOC__AUTH__PUBLIC_READ", "true");
@@ -37,19 +37,9 @@ fn received(overview: &Value) -> i64 {
         .unwrap_or_default()
 }
 
-/// The value of one sample in a Prometheus text scrape (0 when absent).
-async fn metric(app: &TestApp, sample: &str) -> f64 {
-    let mut response = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("scrape");
-    let body = response.body().await.expect("body");
-    String::from_utf8_lossy(&body)
-        .lines()
-        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0.0)
+/// The value of one sample in a scrape of `/metrics` (0 when absent).
+async fn metric(app: &TestApp, name_and_labels: &str) -> f64 {
+    sample(&app.scrape(None).await.1, name_and_labels).unwrap_or(0.0)
 }
 
 /// The sample's value once it reaches `expected` (the server counts a
