@@ -409,20 +409,13 @@ fn http_ingest(args: &IngestArgs) -> anyhow::Result<HttpResult> {
         let client = awc::Client::builder()
             .timeout(Duration::from_secs(120))
             .finish();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status().is_success())
-            .ok()
-            != Some(true)
-        {
-            if Instant::now() > deadline {
-                bail!("ioc serve did not become ready");
-            }
-            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_ready(
+            &client,
+            &base,
+            Duration::from_secs(60),
+            Duration::from_millis(100),
+        )
+        .await?;
         let started = Instant::now();
         let mut tasks = Vec::new();
         for worker in 0..clients {
@@ -478,6 +471,27 @@ fn http_ingest(args: &IngestArgs) -> anyhow::Result<HttpResult> {
     })
 }
 
+/// Polls `GET {base}/readyz` every `every` until it answers 200; fails
+/// after `patience`.
+async fn wait_ready(
+    client: &awc::Client,
+    base: &str,
+    patience: Duration,
+    every: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + patience;
+    loop {
+        let ready = client.get(format!("{base}/readyz")).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("ioc serve did not become ready");
+        }
+        actix_web::rt::time::sleep(every).await;
+    }
+}
+
 fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
@@ -522,22 +536,8 @@ fn read(args: &ReadArgs) -> anyhow::Result<()> {
             let client = awc::Client::builder()
                 .timeout(Duration::from_secs(120))
                 .finish();
-            loop {
-                if client
-                    .get(format!("{base}/readyz"))
-                    .send()
-                    .await
-                    .map(|r| r.status().is_success())
-                    .ok()
-                    == Some(true)
-                {
-                    break;
-                }
-                if spawned.elapsed() > Duration::from_secs(600) {
-                    bail!("ioc serve did not become ready");
-                }
-                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-            }
+            let patience = Duration::from_secs(600).saturating_sub(spawned.elapsed());
+            wait_ready(&client, &base, patience, Duration::from_millis(20)).await?;
             let ready = spawned.elapsed().as_secs_f64();
             // The first request computes the ranking from the snapshot; the
             // others are answered from the snapshot's cache until it changes.

@@ -16,7 +16,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use ioc_core::{Levels, UnitTreeBuilder};
 use serde_json::{Value, json};
 
-use crate::{IngestArgs, ioc, percentile, prepared, rss_mib, serve};
+use crate::{IngestArgs, ioc, percentile, prepared, rss_mib, serve, wait_ready};
 
 /// Arguments of `ioc-bench stream`.
 #[derive(clap::Args)]
@@ -88,7 +88,16 @@ pub fn run(args: &StreamArgs) -> anyhow::Result<()> {
             .timeout(Duration::from_secs(60))
             .finish()
     };
-    system.block_on(async { wait_ready(&http(), &base).await })?;
+    system.block_on(async {
+        let patience = Duration::from_secs(120);
+        wait_ready(
+            &http(),
+            &format!("http://{base}"),
+            patience,
+            Duration::from_millis(100),
+        )
+        .await
+    })?;
     let idle_rss = rss_mib(pid)?;
 
     eprintln!(
@@ -282,20 +291,6 @@ fn clients(
         }
         Ok(seen)
     })
-}
-
-async fn wait_ready(http: &awc::Client, base: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let ready = http.get(format!("http://{base}/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("ioc serve did not become ready");
-        }
-        sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn scrape(http: &awc::Client, base: &str) -> anyhow::Result<String> {
