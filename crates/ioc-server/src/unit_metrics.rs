@@ -16,19 +16,27 @@ use prometheus::proto::{Gauge, LabelPair, Metric, MetricFamily, MetricType};
 
 use crate::views::{Views, codes};
 
-/// Values of an extra label, each with how to read it.
-type Split = (&'static str, &'static [(&'static str, fn(&Keys) -> f64)]);
+/// A label value and how to read its sample.
+type Part = (&'static str, fn(&Keys) -> f64);
+
+/// How a family reads a unit's keys.
+enum Read {
+    /// One sample, absent when `None` (a ratio with no denominator).
+    Value(fn(&Keys) -> Option<f64>),
+    /// One sample per value of an extra label.
+    Split(&'static str, &'static [Part]),
+    /// The points of the configured partial 766 score.
+    Score,
+}
 
 /// Families computed for one snapshot (version) and local day.
 type Cached = ((u64, chrono::NaiveDate), Vec<MetricFamily>);
 
-/// One exported family: its name (after `ioc_`), help, and what it reads.
+/// One exported family: its name (after `ioc_`), help, and how it reads keys.
 struct Family {
     name: &'static str,
     help: &'static str,
-    /// An extra label and its values, or none.
-    split: Option<Split>,
-    read: fn(&Keys) -> Option<f64>,
+    read: Read,
 }
 
 fn ratio(r: Ratio) -> Option<f64> {
@@ -40,76 +48,66 @@ const FAMILIES: [Family; 10] = [
     Family {
         name: "unit_received",
         help: "Dossiers received in the window (METRICS.md received).",
-        split: None,
-        read: |k| Some(k.received as f64),
+        read: Read::Value(|k| Some(k.received as f64)),
     },
     Family {
         name: "unit_received_by_channel",
         help: "Dossiers received in the window, by channel.",
-        split: Some((
+        read: Read::Split(
             "channel",
             &[
                 ("online", |k| k.received_online as f64),
                 ("direct", |k| k.received_direct as f64),
                 ("postal", |k| k.received_postal as f64),
             ],
-        )),
-        read: |_| None,
+        ),
     },
     Family {
         name: "unit_finished",
         help: "Dossiers finished in the window, by timeliness.",
-        split: Some((
+        read: Read::Split(
             "timeliness",
             &[
                 ("early", |k| k.finished_early as f64),
                 ("on_time", |k| k.finished_on_time as f64),
                 ("late", |k| k.finished_late as f64),
             ],
-        )),
-        read: |_| None,
+        ),
     },
     Family {
         name: "unit_pending",
         help: "Dossiers in process at the window's cut-off.",
-        split: None,
-        read: |k| Some(k.pending as f64),
+        read: Read::Value(|k| Some(k.pending as f64)),
     },
     Family {
         name: "unit_pending_overdue",
         help: "Dossiers in process past their due date at the window's cut-off.",
-        split: None,
-        read: |k| Some(k.pending_overdue as f64),
+        read: Read::Value(|k| Some(k.pending_overdue as f64)),
     },
     Family {
         name: "unit_online_share",
         help: "Share of dossiers received online (0-1); absent when nothing was received.",
-        split: None,
-        read: |k| ratio(k.online_share),
+        read: Read::Value(|k| ratio(k.online_share)),
     },
     Family {
         name: "unit_on_time_rate",
         help: "Share of finished dossiers finished early or on time (0-1).",
-        split: None,
-        read: |k| ratio(k.on_time_rate),
+        read: Read::Value(|k| ratio(k.on_time_rate)),
     },
     Family {
         name: "unit_late_rate",
         help: "Share of finished dossiers finished late (0-1).",
-        split: None,
-        read: |k| ratio(k.late_rate),
+        read: Read::Value(|k| ratio(k.late_rate)),
     },
     Family {
         name: "unit_paid_online_share",
         help: "Share of fee-bearing dossiers paid online (0-1).",
-        split: None,
-        read: |k| ratio(k.paid_online_share),
+        read: Read::Value(|k| ratio(k.paid_online_share)),
     },
     Family {
         name: "unit_score_766",
         help: "Points of the partial Decision 766 score (scoring.file).",
-        split: None,
-        read: |_| None,
+        read: Read::Score,
     },
 ];
 
@@ -149,7 +147,7 @@ impl UnitMetrics {
             .filter(|f| config.families.iter().any(|n| n == f.name))
             .map(|f| {
                 let mut labels = vec!["unit".to_owned(), "level".to_owned(), "window".to_owned()];
-                if let Some((label, _)) = f.split {
+                if let Read::Split(label, _) = f.read {
                     labels.push(label.to_owned());
                 }
                 Desc::new(
@@ -222,24 +220,20 @@ impl UnitMetrics {
                         ("level", unit.level.as_str()),
                         ("window", *window),
                     ];
-                    match family.split {
-                        Some((label, parts)) => {
+                    let value = match family.read {
+                        Read::Split(label, parts) => {
                             for (value_label, read) in parts {
                                 let mut labels = base.to_vec();
                                 labels.push((label, value_label));
                                 metrics.push(gauge(&labels, read(keys)));
                             }
+                            None
                         }
-                        None => {
-                            let value = if family.name == "unit_score_766" {
-                                Some(aggregates.score.score(keys).points)
-                            } else {
-                                (family.read)(keys)
-                            };
-                            if let Some(value) = value {
-                                metrics.push(gauge(&base, value));
-                            }
-                        }
+                        Read::Value(read) => read(keys),
+                        Read::Score => Some(aggregates.score.score(keys).points),
+                    };
+                    if let Some(value) = value {
+                        metrics.push(gauge(&base, value));
                     }
                 }
                 let mut mf = MetricFamily::default();

@@ -334,10 +334,11 @@ impl Session {
             if !seen.insert(topic.clone()) {
                 continue;
             }
-            let subscribed = self.outbox.lock().topics.len();
-            if !self.outbox.lock().topics.contains(&topic)
-                && subscribed >= self.hub.config.max_topics
-            {
+            let full = {
+                let topics = &self.outbox.lock().topics;
+                !topics.contains(&topic) && topics.len() >= self.hub.config.max_topics
+            };
+            if full {
                 self.control(protocol::error(
                     &self.hub.epoch,
                     "too_many_topics",
