@@ -340,6 +340,12 @@ async fn bad_parameters_name_themselves_and_the_valid_values() {
     );
     let (status, _) = get("/api/v1/overview", Some(ingest)).await;
     assert_eq!(status, 403, "an ingest token cannot read");
+    let (status, body) = get("/api/v1/overview?token=nonsense", None).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (401, Some("the token is unknown or revoked")),
+        "a query token is checked like a bearer token"
+    );
     let v = Some(viewer);
     assert_eq!(get("/api/v1/overview?window=month", v.clone()).await.0, 200);
 
@@ -395,6 +401,27 @@ async fn bad_parameters_name_themselves_and_the_valid_values() {
             404,
             "campaign \"nope\" (campaigns: bp-92-ngay-2022)",
         ),
+        (
+            "/api/v1/units/25432/trend?days=0",
+            400,
+            "days: \"0\" is not a number of days from 1 to 366",
+        ),
+        (
+            "/api/v1/units/25432/trend?days=400",
+            400,
+            "days: \"400\" is not a number of days from 1 to 366",
+        ),
+        (
+            "/api/v1/units/25432/trend?scope=all",
+            400,
+            "scope: unknown scope \"all\"",
+        ),
+        (
+            "/api/v1/units/99999/trend",
+            404,
+            "unit \"99999\" is not in the unit tree",
+        ),
+        ("/static/nope.js", 404, "no file \"nope.js\""),
     ] {
         let (got, body) = get(path, v.clone()).await;
         assert_eq!(got, status, "{path}: {body}");
