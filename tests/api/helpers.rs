@@ -23,7 +23,25 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: awc::Client,
     pub store: Store,
+    pub server: Running,
     pub db: TestDb,
+}
+
+/// A server started by a test, to stop it.
+pub struct Running {
+    handle: actix_web::dev::ServerHandle,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops the server as SIGTERM would, and waits until it has stopped.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        self.served
+            .await
+            .expect("the server task")
+            .expect("the server stops cleanly");
+    }
 }
 
 /// Another server on the same database: a restart, or a second node.
@@ -42,7 +60,7 @@ async fn start_server(
     db: &TestDb,
     overrides: &[(&str, &str)],
     clock: Arc<dyn Clock>,
-) -> SocketAddr {
+) -> (SocketAddr, Running) {
     let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/base.toml");
     let mut env = vec![
         ("IOC__SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
@@ -59,8 +77,9 @@ async fn start_server(
         .await
         .expect("start the server");
     let address = app.address();
-    actix_web::rt::spawn(app.run_until_stopped());
-    address
+    let handle = app.handle();
+    let served = actix_web::rt::spawn(app.run_until_stopped());
+    (address, Running { handle, served })
 }
 
 async fn get_json(client: &awc::Client, url: String) -> (u16, serde_json::Value) {
@@ -88,12 +107,13 @@ impl TestApp {
             Backend::Sqlite => TestDb::sqlite(),
             Backend::Postgres => TestDb::postgres()?,
         };
-        let address = start_server(&db, overrides, clock).await;
+        let (address, server) = start_server(&db, overrides, clock).await;
         let store = Store::connect(db.url(), &StoreOptions::default()).expect("test store");
         Some(TestApp {
             address,
             client: client(),
             store,
+            server,
             db,
         })
     }
@@ -101,8 +121,20 @@ impl TestApp {
     /// Starts another server on this database.
     pub async fn another_node(&self, overrides: &[(&str, &str)], clock: Arc<dyn Clock>) -> Node {
         Node {
-            address: start_server(&self.db, overrides, clock).await,
+            address: start_server(&self.db, overrides, clock).await.0,
             client: client(),
+        }
+    }
+
+    /// Stops this server and starts a new one on the same database, which
+    /// then answers at `address`.
+    pub async fn restart(self, overrides: &[(&str, &str)], clock: Arc<dyn Clock>) -> TestApp {
+        self.server.stop().await;
+        let (address, server) = start_server(&self.db, overrides, clock).await;
+        TestApp {
+            address,
+            server,
+            ..self
         }
     }
 

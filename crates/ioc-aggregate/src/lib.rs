@@ -7,6 +7,7 @@
 //! contributions and adds the new one's, so the state always equals a full
 //! recomputation from the dossiers. Windows are sums over day ranges.
 
+pub mod alerts;
 pub mod campaign;
 mod counters;
 mod engine;

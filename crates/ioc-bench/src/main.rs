@@ -23,6 +23,7 @@ use clap::{Parser, Subcommand};
 use ioc_core::{Catalog, Levels, LocalCalendar, UnitTreeBuilder};
 use ioc_sim::{Generator, Scenario};
 
+mod alerts;
 mod stream;
 
 #[derive(Parser)]
@@ -43,6 +44,8 @@ enum Bench {
     Read(ReadArgs),
     /// Live-update latency and memory with many WebSocket clients.
     Stream(stream::StreamArgs),
+    /// The alert sweeper's cost and memory on a large store.
+    Alerts(alerts::AlertArgs),
 }
 
 #[derive(clap::Args)]
@@ -93,6 +96,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Ingest(args) => ingest(&args),
         Bench::Read(args) => read(&args),
         Bench::Stream(args) => stream::run(&args),
+        Bench::Alerts(args) => alerts::run(&args),
     }
 }
 

@@ -60,6 +60,8 @@ impl Role {
 pub struct Principal {
     /// Token id, for logs.
     pub token_id: i64,
+    /// The token's label (who holds it).
+    pub label: String,
     /// Role.
     pub role: Role,
     /// Source written as (ingest tokens).
@@ -221,6 +223,7 @@ async fn authenticate_token(
     };
     Ok(Principal {
         token_id: row.id,
+        label: row.label,
         role,
         source: row.source,
         scope,
@@ -286,6 +289,7 @@ mod tests {
     fn reads_need_a_reading_role() {
         let principal = |role| Principal {
             token_id: 1,
+            label: String::new(),
             role,
             source: None,
             scope: WriteScope::All,

@@ -50,22 +50,25 @@ pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
     let campaigns =
         crate::reference::read_campaigns(&settings.read.campaign_files, &settings.units.levels);
     let score = crate::reference::read_score_model(&settings.read.scoring_file);
-    match (tree, catalog, campaigns, score) {
-        (Ok(tree), Ok(catalog), Ok(campaigns), Ok(_)) => Ok(format!(
-            "configuration OK ({}): {} units, {} procedures, {} campaign(s), {}",
+    let alerts = crate::reference::read_alert_rules(&settings.alerts.file, &settings.units.levels);
+    match (tree, catalog, campaigns, score, alerts) {
+        (Ok(tree), Ok(catalog), Ok(campaigns), Ok(_), Ok(alerts)) => Ok(format!(
+            "configuration OK ({}): {} units, {} procedures, {} campaign(s), {} threshold rule(s), {}",
             settings.origin,
             tree.len(),
             catalog.len(),
             campaigns.len(),
+            alerts.thresholds.len(),
             settings.database.url
         )),
-        (tree, catalog, campaigns, score) => {
+        (tree, catalog, campaigns, score, alerts) => {
             let mut problems = Vec::new();
             for errors in [tree.err(), catalog.err()].into_iter().flatten() {
                 problems.extend(errors.0.iter().map(ToString::to_string));
             }
             problems.extend(campaigns.err().unwrap_or_default());
             problems.extend(score.err());
+            problems.extend(alerts.err().unwrap_or_default());
             Err(problems)
         }
     }

@@ -42,6 +42,8 @@ pub struct Settings {
     pub stream: StreamSettings,
     /// `/metrics`.
     pub metrics: MetricsSettings,
+    /// Alerts.
+    pub alerts: AlertSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -53,6 +55,21 @@ pub struct MetricsSettings {
     pub token: String,
     /// The per-unit business gauges to export.
     pub units: crate::unit_metrics::UnitMetricsConfig,
+}
+
+/// `[alerts]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSettings {
+    /// The rules file.
+    pub file: PathBuf,
+    /// How often unit thresholds are evaluated when no change arrives.
+    pub evaluate_every: Duration,
+    /// Active alerts listed in the `alerts` topic.
+    pub topic_items: usize,
+    /// Webhook delivery attempts per event.
+    pub webhook_attempts: u32,
+    /// Timeout of one webhook attempt.
+    pub webhook_timeout: Duration,
 }
 
 /// `[stream]`
@@ -425,6 +442,26 @@ impl Reader {
             ),
         };
         let metrics = self.metrics_settings(&levels);
+        let alerts = AlertSettings {
+            file: {
+                let path = PathBuf::from(self.string("alerts.file", "alerts.toml"));
+                if path.is_absolute() {
+                    path
+                } else {
+                    base_dir.join(path)
+                }
+            },
+            evaluate_every: Duration::from_secs(
+                self.integer("alerts.evaluate_every_secs", 30, 1, 3600)
+                    .into(),
+            ),
+            topic_items: self.integer("alerts.topic_items", 100, 1, 10_000) as usize,
+            webhook_attempts: self.integer("alerts.webhook_attempts", 6, 1, 100),
+            webhook_timeout: Duration::from_secs(
+                self.integer("alerts.webhook_timeout_secs", 10, 1, 600)
+                    .into(),
+            ),
+        };
         if stream.client_timeout <= stream.ping_interval {
             self.problem(
                 "stream.client_timeout_secs",
@@ -471,6 +508,7 @@ impl Reader {
             },
             stream,
             metrics,
+            alerts,
             log: LogSettings { format, level },
         }
     }

@@ -2,6 +2,7 @@
 //! wiring of the pipeline. The binary in `main.rs` only parses arguments.
 
 pub mod aggregates;
+pub mod alerting;
 pub mod auth;
 pub mod cli;
 pub mod commands;
@@ -15,6 +16,7 @@ pub mod startup;
 pub mod telemetry;
 pub mod unit_metrics;
 pub mod views;
+pub mod webhook;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -5,6 +5,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ioc_stream::{Disconnect, FrameKind, Hub};
+
+use crate::alerting::Alerting;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{
@@ -135,6 +137,12 @@ impl Metrics {
         self.registry.register(Box::new(StreamMetrics::new(hub)?))
     }
 
+    /// Registers `ioc_alerts_active`, counted from the board at scrape time.
+    pub fn register_alerts(&self, alerting: Arc<Alerting>) -> Result<(), prometheus::Error> {
+        self.registry
+            .register(Box::new(AlertMetrics::new(alerting)?))
+    }
+
     /// Counts the outcomes of one batch.
     pub fn record_batch(&self, source: &str, report: &ioc_ingest::BatchReport) {
         let counts = [
@@ -246,6 +254,73 @@ impl Collector for StreamMetrics {
             self.coalesced.collect(),
             self.dropped.collect(),
             self.disconnects.collect(),
+        ]
+        .concat()
+    }
+}
+
+/// `ioc_alerts_active{rule,severity,level}`.
+struct AlertMetrics {
+    alerting: Arc<Alerting>,
+    active: IntGaugeVec,
+    sweeps: IntCounter,
+    sweep_seconds: prometheus::Gauge,
+    refreshing: Mutex<()>,
+}
+
+impl AlertMetrics {
+    fn new(alerting: Arc<Alerting>) -> Result<AlertMetrics, prometheus::Error> {
+        Ok(AlertMetrics {
+            alerting,
+            active: IntGaugeVec::new(
+                Opts::new(
+                    "alerts_active",
+                    "Active alerts by rule, severity and level of their unit.",
+                ),
+                &["rule", "severity", "level"],
+            )?,
+            sweeps: IntCounter::new(
+                "alert_sweeps_total",
+                "Alert sweeps completed by this node since it started.",
+            )?,
+            sweep_seconds: prometheus::Gauge::new(
+                "alert_sweep_seconds",
+                "Duration of this node's last alert sweep.",
+            )?,
+            refreshing: Mutex::new(()),
+        })
+    }
+}
+
+impl Collector for AlertMetrics {
+    fn desc(&self) -> Vec<&Desc> {
+        [
+            self.active.desc(),
+            self.sweeps.desc(),
+            self.sweep_seconds.desc(),
+        ]
+        .concat()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let _one_at_a_time = self
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.active.reset();
+        for ((rule, severity, level), n) in self.alerting.active_counts() {
+            self.active
+                .with_label_values(&[rule.as_str(), severity.as_str(), level.as_str()])
+                .set(n);
+        }
+        let (sweeps, last) = self.alerting.sweeps();
+        self.sweeps.reset();
+        self.sweeps.inc_by(sweeps);
+        self.sweep_seconds.set(last.as_secs_f64());
+        [
+            self.active.collect(),
+            self.sweeps.collect(),
+            self.sweep_seconds.collect(),
         ]
         .concat()
     }

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use ioc_aggregate::alerts::AlertRules;
 use ioc_aggregate::campaign::Campaign;
 use ioc_aggregate::score::ScoreModel;
 
@@ -122,4 +123,19 @@ pub fn read_score_model(path: &Path) -> Result<ScoreModel, String> {
         .check()
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(model)
+}
+
+/// Reads and checks the alert rules against the unit `levels`; every
+/// problem is reported at once.
+pub fn read_alert_rules(path: &Path, levels: &Levels) -> Result<AlertRules, Vec<String>> {
+    let at = |e: String| format!("{}: {e}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| vec![at(format!("cannot open: {e}"))])?;
+    let rules: AlertRules =
+        toml::from_str(&text).map_err(|e| vec![at(e.to_string().trim().replace('\n', " "))])?;
+    let problems = rules.check(levels.names());
+    if problems.is_empty() {
+        Ok(rules)
+    } else {
+        Err(problems.into_iter().map(at).collect())
+    }
 }

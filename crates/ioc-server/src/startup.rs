@@ -14,7 +14,8 @@ use crate::telemetry::RedactedSpan;
 use ioc_core::{Clock, LocalCalendar, SystemClock, UnitTree};
 
 use crate::aggregates::{self, AggregateConfig, Aggregates};
-use crate::reference::{read_campaigns, read_score_model};
+use crate::alerting::{Alerting, AlertingConfig};
+use crate::reference::{read_alert_rules, read_campaigns, read_score_model};
 
 use crate::config::{IngestSettings, Settings, StreamSettings};
 use crate::metrics::Metrics;
@@ -47,6 +48,10 @@ pub struct AppState {
     pub stream: StreamSettings,
     /// The bearer token `/metrics` asks for; empty: none.
     pub metrics_token: String,
+    /// Alerts: rules, board, sweeper.
+    pub alerting: Arc<Alerting>,
+    /// Calendar and timeliness, for alert views.
+    pub timeliness: ioc_core::TimelinessRules,
 }
 
 /// A bound server, ready to run.
@@ -54,6 +59,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     address: SocketAddr,
     hub: Arc<Hub>,
+    alerting: Arc<Alerting>,
 }
 
 impl Application {
@@ -72,6 +78,8 @@ impl Application {
         let campaigns = read_campaigns(&settings.read.campaign_files, &settings.units.levels)
             .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))?;
         let score = read_score_model(&settings.read.scoring_file).map_err(anyhow::Error::msg)?;
+        let alert_rules = read_alert_rules(&settings.alerts.file, &settings.units.levels)
+            .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))?;
         let store = open_store(&settings).await?;
         prepare(&settings, &store).await?;
         let levels = settings.units.levels.clone();
@@ -100,20 +108,39 @@ impl Application {
             },
         )
         .await?;
+        let alerting = Alerting::start(
+            &store,
+            AlertingConfig {
+                rules: alert_rules,
+                evaluate_every: settings.alerts.evaluate_every,
+                topic_items: settings.alerts.topic_items,
+                webhook_attempts: settings.alerts.webhook_attempts,
+                webhook_timeout: settings.alerts.webhook_timeout,
+            },
+            aggregates.clone(),
+            tree.clone(),
+            settings.timeliness,
+        )
+        .await
+        .context("cannot start alerting")?;
         let views = Arc::new(Views {
             aggregates: aggregates.clone(),
+            alerting: alerting.clone(),
             tree: tree.clone(),
             calendar: settings.timeliness.calendar,
         });
         let hub = Arc::new(Hub::new(
             views.clone(),
-            aggregates.versions(),
+            either_changes(aggregates.versions(), alerting.versions()),
             hub_config(&settings.stream),
         ));
         actix_web::rt::spawn(hub.clone().run());
         let metrics = Metrics::new().context("cannot register metrics")?;
         metrics
             .register_stream(hub.clone())
+            .context("cannot register metrics")?;
+        metrics
+            .register_alerts(alerting.clone())
             .context("cannot register metrics")?;
         metrics
             .register_units(
@@ -129,12 +156,15 @@ impl Application {
             hub,
             stream: settings.stream.clone(),
             metrics_token: settings.metrics.token.clone(),
+            alerting,
+            timeliness: settings.timeliness,
             public_read: settings.read.public_read,
             calendar: settings.timeliness.calendar,
             ingest: settings.ingest.clone(),
             metrics,
         });
         let hub = state.hub.clone();
+        let alerting = state.alerting.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(record_http))
@@ -154,6 +184,10 @@ impl Application {
                 .service(routes::read::campaign_progress)
                 .service(routes::stream::ws)
                 .service(routes::read::trend)
+                .service(routes::alerts::list)
+                .service(routes::alerts::rollup)
+                .service(routes::alerts::show)
+                .service(routes::alerts::acknowledge)
                 .service(routes::pages::wall)
                 .service(routes::pages::rankings)
                 .service(routes::pages::asset)
@@ -171,6 +205,7 @@ impl Application {
             server: server.run(),
             address,
             hub,
+            alerting,
         })
     }
 
@@ -179,11 +214,18 @@ impl Application {
         self.address
     }
 
-    /// Serves until SIGINT or SIGTERM, then stops gracefully: WebSockets
-    /// are closed with 1001 (going away), requests in flight finish.
+    /// A handle that stops the server (tests stop and restart servers).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT or SIGTERM (or a stop through [`handle`](Self::handle)),
+    /// then stops gracefully: WebSockets are closed with 1001 (going
+    /// away), requests in flight finish, the alert sweeper stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let hub = self.hub;
+        let alerting = self.alerting;
         actix_web::rt::spawn(async move {
             if stop_signal().await.is_ok() {
                 tracing::info!(message = "Stopping.");
@@ -191,8 +233,32 @@ impl Application {
                 handle.stop(true).await;
             }
         });
-        self.server.await
+        let served = self.server.await;
+        alerting.stop();
+        served
     }
+}
+
+/// A version that changes whenever `a` or `b` does: the hub renders again
+/// on new aggregates and on alert transitions.
+fn either_changes(
+    mut a: tokio::sync::watch::Receiver<u64>,
+    mut b: tokio::sync::watch::Receiver<u64>,
+) -> tokio::sync::watch::Receiver<u64> {
+    let (sender, receiver) = tokio::sync::watch::channel(0);
+    actix_web::rt::spawn(async move {
+        loop {
+            let changed = tokio::select! {
+                changed = a.changed() => changed,
+                changed = b.changed() => changed,
+            };
+            if changed.is_err() || sender.is_closed() {
+                return;
+            }
+            sender.send_modify(|v| *v += 1);
+        }
+    });
+    receiver
 }
 
 fn hub_config(stream: &StreamSettings) -> HubConfig {

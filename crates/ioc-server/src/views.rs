@@ -14,12 +14,15 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::aggregates::Aggregates;
+use crate::alerting::Alerting;
 use crate::error::ApiError;
 
 /// Renders views from the live aggregates.
 pub struct Views {
     /// The live aggregates.
     pub aggregates: Arc<Aggregates>,
+    /// The alerts.
+    pub alerting: Arc<Alerting>,
     /// The unit tree.
     pub tree: Arc<UnitTree>,
     /// The calendar of local dates.
@@ -352,10 +355,7 @@ impl Source for Views {
                 let (window, previous) = self.window(Some(window), None).map_err(failed)?;
                 Ok(self.ranking(level, key, scope_of(*tree), window, previous))
             }
-            Topic::Alerts => Err(RenderError {
-                code: "not_available",
-                message: "alerts are not produced by this version yet".to_owned(),
-            }),
+            Topic::Alerts => Ok(self.alerting.topic(self.aggregates.now())),
         }
     }
 }

@@ -172,10 +172,18 @@ fn config_check_names_every_mistake_and_fails() {
             scoring.display().to_string()
         ),
     );
+    scratch.write(
+        "alerts.toml",
+        "[[threshold]]\nid = \"late\"\nkey = \"late_ratio\"\nwindow = \"month\"\nlevels = [\"commune\"]\nabove = 0.004\nseverity = \"warning\"\n",
+    );
     let output = ioc(&config, "sqlite://unused.sqlite3", &["config", "check"]);
     assert!(!output.status.success());
     let err = stderr(&output);
-    assert!(err.contains("2 problems in the reference data"), "{err}");
+    assert!(err.contains("3 problems in the reference data"), "{err}");
+    assert!(
+        err.contains("alerts.toml: threshold \"late\": unknown key \"late_ratio\""),
+        "{err}"
+    );
     assert!(err.contains("missing.csv: cannot open"), "{err}");
     assert!(
         err.contains("units.csv:3: field `level`: unknown level \"ward\""),
@@ -195,7 +203,7 @@ fn config_check_names_every_mistake_and_fails() {
     );
     assert_eq!(
         scratch.entries(),
-        ["ioc.toml", "units.csv"],
+        ["alerts.toml", "ioc.toml", "units.csv"],
         "config check writes nothing"
     );
 }

@@ -5,6 +5,7 @@
 //! async threads through [`Store::run`]. Query functions take
 //! `&mut AnyConnection`, so they compose inside one transaction.
 
+pub mod alerts;
 mod backend;
 pub mod changes;
 pub mod checkpoints;

@@ -166,13 +166,15 @@ diesel::table! {
     alerts (id) {
         /// Key.
         id -> BigInt,
-        /// Rule name.
+        /// Rule id.
         rule -> Text,
         /// Unit concerned.
         unit_code -> Text,
-        /// Dossier concerned, for dossier rules.
-        dossier_id -> Nullable<BigInt>,
-        /// Severity.
+        /// Source concerned (source and dossier rules), else empty.
+        source -> Text,
+        /// Dossier concerned (dossier rules), else empty.
+        dossier_code -> Text,
+        /// `info`, `warning` or `critical`.
         severity -> Text,
         /// Whether the condition holds.
         active -> Bool,
@@ -190,6 +192,36 @@ diesel::table! {
         acknowledged_at -> Nullable<Timestamp>,
         /// Note given with the acknowledgement.
         ack_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Transitions of alerts, in order.
+    alert_events (seq) {
+        /// Position.
+        seq -> BigInt,
+        /// The alert.
+        alert_id -> BigInt,
+        /// `raise`, `update`, `ack` or `clear`.
+        kind -> Text,
+        /// When (UTC).
+        at -> Timestamp,
+        /// `ioc`, or the acknowledging token's label.
+        actor -> Text,
+        /// Severity after the transition.
+        severity -> Text,
+        /// Acknowledgement note.
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// When each source last had a change accepted.
+    source_activity (source) {
+        /// Source.
+        source -> Text,
+        /// Last accepted change (UTC).
+        last_seen_at -> Timestamp,
     }
 }
 
@@ -256,11 +288,14 @@ diesel::table! {
 }
 
 diesel::joinable!(unit_names -> units (unit_code));
+diesel::joinable!(alert_events -> alerts (alert_id));
 diesel::joinable!(unit_aliases -> units (unit_code));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_names,
     unit_aliases,
     dossiers,
-    dossier_changes
+    dossier_changes,
+    alerts,
+    alert_events
 );

@@ -76,3 +76,15 @@ pub fn revoke(conn: &mut AnyConnection, id: i64, at: DateTime<Utc>) -> Result<bo
     .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// The sources of the unrevoked ingest tokens, sorted, each once.
+pub fn ingest_sources(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    Ok(api_tokens::table
+        .filter(api_tokens::role.eq("ingest"))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::source.is_not_null())
+        .select(api_tokens::source.assume_not_null())
+        .distinct()
+        .order(api_tokens::source.assume_not_null())
+        .load(conn)?)
+}

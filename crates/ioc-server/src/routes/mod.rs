@@ -1,5 +1,6 @@
 //! HTTP routes.
 
+pub mod alerts;
 pub mod health;
 pub mod ingest;
 pub mod metrics;

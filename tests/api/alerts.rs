@@ -1,0 +1,573 @@
+//! Alerts with an injected clock: the overdue sweep and its lifecycle
+//! (raise, severity rising, acknowledgement, restart, clear), a late-rate
+//! threshold with hysteresis, a silent source, acknowledgement errors, the
+//! `alerts` topic and webhook deliveries.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ioc_core::ManualClock;
+use ioc_server::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, sample};
+use crate::screen::Screen;
+
+const OPEN: (&str, &str) = ("IOC__AUTH__PUBLIC_READ", "true");
+/// Thresholds are evaluated at least every second.
+const FAST: (&str, &str) = ("IOC__ALERTS__EVALUATE_EVERY_SECS", "1");
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("test instant")
+        .with_timezone(&Utc)
+}
+
+/// A dossier of commune 25432 received on the 19th, due on the 21st,
+/// still being processed.
+fn pending_dossier(code: &str) -> Value {
+    json!({
+        "code": code, "unit": "25432", "procedure": "2.000815", "channel": "online",
+        "status": 4, "received_at": "2026-11-19T09:00:00+07:00",
+        "due_at": "2026-11-21T17:00:00+07:00",
+        "fee_required": false, "updated_at": "2026-11-19T09:00:00+07:00",
+    })
+}
+
+/// A dossier of commune 25432 finished in November, late or on time.
+fn finished_dossier(code: &str, late: bool) -> Value {
+    let finished = if late {
+        "2026-11-14T10:00:00+07:00"
+    } else {
+        "2026-11-11T10:00:00+07:00"
+    };
+    json!({
+        "code": code, "unit": "25432", "procedure": "2.000815", "channel": "direct",
+        "status": 10, "received_at": "2026-11-10T08:00:00+07:00",
+        "due_at": "2026-11-12T17:00:00+07:00", "finished_at": finished,
+        "fee_required": false, "updated_at": finished,
+    })
+}
+
+async fn ingest(app: &TestApp, token: &str, records: Value) {
+    let (status, report) = app.post_json("/api/v1/dossiers", token, &records).await;
+    assert_eq!(status, 200, "{report}");
+    assert!(
+        report["rejected"].as_array().is_none_or(Vec::is_empty),
+        "{report}"
+    );
+}
+
+/// The body at `path` once `ready` holds (polled for up to 30 s).
+async fn eventually(app: &TestApp, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        let (status, body) = app.get_json(path).await;
+        if status == 200 && ready(&body) {
+            return body;
+        }
+        last = body;
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{path} never satisfied the condition; last: {last}");
+}
+
+async fn sweeps(app: &TestApp) -> f64 {
+    sample(&app.scrape(None).await.1, "ioc_alert_sweeps_total").unwrap_or(0.0)
+}
+
+/// Waits until two more sweeps have completed: one that started after
+/// this call has seen everything done before it.
+async fn settle(app: &TestApp) {
+    let start = sweeps(app).await;
+    for _ in 0..600 {
+        if sweeps(app).await >= start + 2.0 {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the alert sweeper does not run");
+}
+
+fn kinds(alert: &Value) -> Vec<String> {
+    alert["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn overdue_alert_lifecycle(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let overrides = [OPEN];
+    let Some(app) = TestApp::spawn_with_clock(backend, &overrides, clock.clone()).await else {
+        return;
+    };
+    let token = app.ingest_token("motcua");
+    let operator = app.token(Role::Operator, None, &[]);
+    let mut screen = Screen::connect(app.address, "").await;
+    screen.subscribe(&["alerts"]).await;
+    ingest(&app, &token, json!([pending_dossier("D1")])).await;
+
+    // Due on the 21st: due soon from the start of the 20th.
+    let soon = eventually(&app, "/api/v1/alerts?rule=dossier_due_soon", |b| {
+        b["total"] == 1
+    })
+    .await;
+    assert_eq!(soon["items"][0]["severity"], "info");
+    assert_eq!(soon["items"][0]["dossier"], "D1");
+
+    // The clock passes the due day: one overdue alert, with no event sent.
+    clock.set(t("2026-11-22T00:00:00+07:00"));
+    let overdue = eventually(&app, "/api/v1/alerts?rule=dossier_overdue", |b| {
+        b["total"] == 1
+    })
+    .await;
+    let alert = overdue["items"][0].clone();
+    let id = alert["id"].as_i64().expect("id");
+    assert_eq!(
+        (
+            alert["severity"].clone(),
+            alert["state"].clone(),
+            alert["days_overdue"].clone(),
+            alert["unit"]["code"].clone(),
+            alert["unit"]["rollup"].clone(),
+            alert["source"].clone(),
+        ),
+        (
+            json!("warning"),
+            json!("active"),
+            json!(1),
+            json!("25432"),
+            json!("697"),
+            json!("motcua")
+        ),
+        "{alert}"
+    );
+    assert_eq!(alert["raised_at"], json!("2026-11-21T17:00:00Z"));
+    // The due-soon alert of the same dossier cleared when it became overdue.
+    let soon = eventually(
+        &app,
+        "/api/v1/alerts?rule=dossier_due_soon&state=all",
+        |b| b["items"][0]["state"] == "cleared",
+    )
+    .await;
+    assert_eq!(soon["total"], 1);
+    // The wall's topic carries it, with its raise event and the rollup.
+    let topic = screen
+        .until("alerts", |v| v["items"].get(id.to_string()).is_some())
+        .await;
+    assert_eq!(topic["rollup"]["697"]["warning"], 1, "{topic}");
+    assert!(
+        topic["events"]
+            .as_object()
+            .expect("events")
+            .values()
+            .any(|e| e["kind"] == "raise" && e["alert_id"] == id),
+        "{topic}"
+    );
+    let scrape = app.scrape(None).await.1;
+    assert_eq!(
+        sample(
+            &scrape,
+            r#"ioc_alerts_active{level="commune",rule="dossier_overdue",severity="warning"}"#
+        ),
+        Some(1.0),
+        "{scrape}"
+    );
+
+    // Five days overdue: critical, still the same single alert.
+    clock.set(t("2026-11-26T09:00:00+07:00"));
+    let all = eventually(&app, "/api/v1/alerts?rule=dossier_overdue&state=all", |b| {
+        b["items"][0]["severity"] == "critical"
+    })
+    .await;
+    assert_eq!(
+        (all["total"].clone(), all["items"][0]["id"].clone()),
+        (json!(1), json!(id))
+    );
+    assert_eq!(all["items"][0]["days_overdue"], 5);
+    screen
+        .until("alerts", |v| {
+            v["items"][id.to_string()]["severity"] == "critical"
+        })
+        .await;
+
+    // An operator acknowledges it: who and when are recorded.
+    let (status, acked) = app
+        .post_json(
+            &format!("/api/v1/alerts/{id}/ack"),
+            &operator,
+            &json!({"note": "Đã gọi điện cho UBND xã"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(
+        (
+            acked["acknowledged_by"].clone(),
+            acked["acknowledged_at"].clone(),
+            acked["ack_note"].clone(),
+            acked["state"].clone(),
+        ),
+        (
+            json!("test"),
+            json!("2026-11-26T02:00:00Z"),
+            json!("Đã gọi điện cho UBND xã"),
+            json!("active")
+        )
+    );
+    let history = app.get_json(&format!("/api/v1/alerts/{id}")).await.1;
+    assert_eq!(kinds(&history), ["raise", "update", "ack"], "{history}");
+    assert_eq!(history["events"][2]["by"], "test");
+    screen
+        .until("alerts", |v| {
+            v["items"][id.to_string()]["acknowledged"] == true
+        })
+        .await;
+
+    // A restart keeps every alert in its state and raises nothing again.
+    let before = app.get_json("/api/v1/alerts?state=all").await.1;
+    let app = app.restart(&overrides, clock.clone()).await;
+    settle(&app).await;
+    settle(&app).await;
+    let after = app.get_json("/api/v1/alerts?state=all").await.1;
+    assert_eq!(after, before);
+    let history = app.get_json(&format!("/api/v1/alerts/{id}")).await.1;
+    assert_eq!(kinds(&history), ["raise", "update", "ack"], "{history}");
+
+    // The dossier finishes: the alert clears by itself, acknowledgement kept.
+    let mut finished = pending_dossier("D1");
+    finished["status"] = json!(10);
+    finished["finished_at"] = json!("2026-11-26T08:30:00+07:00");
+    finished["updated_at"] = json!("2026-11-26T08:30:00+07:00");
+    ingest(&app, &token, json!([finished])).await;
+    let cleared = eventually(&app, &format!("/api/v1/alerts/{id}"), |b| {
+        b["state"] == "cleared"
+    })
+    .await;
+    assert_eq!(kinds(&cleared), ["raise", "update", "ack", "clear"]);
+    assert_eq!(cleared["cleared_at"], json!("2026-11-26T02:00:00Z"));
+    assert_eq!(cleared["acknowledged_by"], "test");
+    let active = app.get_json("/api/v1/alerts").await.1;
+    assert_eq!(active["total"], 0, "{active}");
+}
+
+#[actix_web::test]
+async fn an_overdue_dossier_raises_one_alert_that_escalates_survives_a_restart_and_clears_on_sqlite()
+ {
+    overdue_alert_lifecycle(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn an_overdue_dossier_raises_one_alert_that_escalates_survives_a_restart_and_clears_on_postgres()
+ {
+    overdue_alert_lifecycle(Backend::Postgres).await;
+}
+
+#[actix_web::test]
+async fn a_late_rate_over_the_threshold_raises_one_alert_cleared_only_below_the_hysteresis() {
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &[OPEN, FAST], clock).await else {
+        return;
+    };
+    let token = app.ingest_token("motcua");
+    let batch = |from: usize, to: usize, late: bool| {
+        Value::Array(
+            (from..to)
+                .map(|i| finished_dossier(&format!("F{i}"), late))
+                .collect(),
+        )
+    };
+    // 2 late of 302 finished this month: 0.66% > 0.4%.
+    ingest(&app, &token, batch(0, 300, false)).await;
+    ingest(&app, &token, batch(300, 302, true)).await;
+    let raised = eventually(&app, "/api/v1/alerts?rule=late_rate_high", |b| {
+        b["total"] == 1
+    })
+    .await;
+    let alert = &raised["items"][0];
+    assert_eq!(alert["unit"]["code"], "25432");
+    assert_eq!(alert["details"]["numerator"], 2);
+    assert_eq!(alert["details"]["denominator"], 302);
+    let id = alert["id"].clone();
+
+    // 2 of 572: 0.35%, under 0.4% but not under 0.4% − 0.1%: it stays.
+    ingest(&app, &token, batch(302, 572, false)).await;
+    eventually(&app, "/api/v1/alerts?rule=late_rate_high", |b| {
+        b["items"][0]["details"]["denominator"] == 572
+    })
+    .await;
+    settle(&app).await;
+    let band = app
+        .get_json("/api/v1/alerts?rule=late_rate_high&state=all")
+        .await
+        .1;
+    assert_eq!(
+        (
+            band["total"].clone(),
+            band["items"][0]["state"].clone(),
+            band["items"][0]["id"].clone()
+        ),
+        (json!(1), json!("active"), id.clone()),
+        "{band}"
+    );
+
+    // 2 of 702: 0.28% < 0.3%: it clears; it was never raised twice.
+    ingest(&app, &token, batch(572, 702, false)).await;
+    let cleared = eventually(&app, "/api/v1/alerts?rule=late_rate_high&state=all", |b| {
+        b["items"][0]["state"] == "cleared"
+    })
+    .await;
+    assert_eq!(
+        (cleared["total"].clone(), cleared["items"][0]["id"].clone()),
+        (json!(1), id)
+    );
+    let history = app
+        .get_json(&format!("/api/v1/alerts/{}", cleared["items"][0]["id"]))
+        .await
+        .1;
+    assert_eq!(kinds(&history), ["raise", "clear"]);
+}
+
+#[actix_web::test]
+async fn a_silent_source_raises_a_stale_data_alert_that_data_clears() {
+    // Friday 09:00: working hours.
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T09:00:00+07:00")));
+    let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &[OPEN], clock.clone()).await else {
+        return;
+    };
+    let token = app.ingest_token("motcua");
+    ingest(&app, &token, json!([pending_dossier("S1")])).await;
+    settle(&app).await;
+
+    // 59 working minutes of silence: under the limit of 60.
+    clock.set(t("2026-11-20T09:59:00+07:00"));
+    settle(&app).await;
+    let quiet = app.get_json("/api/v1/alerts?rule=source_silent").await.1;
+    assert_eq!(quiet["total"], 0, "{quiet}");
+
+    clock.set(t("2026-11-20T10:00:30+07:00"));
+    let stale = eventually(&app, "/api/v1/alerts?rule=source_silent", |b| {
+        b["total"] == 1
+    })
+    .await;
+    let alert = &stale["items"][0];
+    assert_eq!(
+        (
+            alert["source"].clone(),
+            alert["severity"].clone(),
+            alert["unit"]["code"].clone()
+        ),
+        (json!("motcua"), json!("warning"), json!("70"))
+    );
+    assert_eq!(alert["details"]["last_seen_at"], "2026-11-20T02:00:00Z");
+
+    // Data arrives: the alert clears.
+    ingest(&app, &token, json!([pending_dossier("S2")])).await;
+    let cleared = eventually(&app, "/api/v1/alerts?rule=source_silent&state=all", |b| {
+        b["items"][0]["state"] == "cleared"
+    })
+    .await;
+    assert_eq!(cleared["total"], 1);
+}
+
+/// A server with one overdue-dossier alert; its id.
+async fn with_an_overdue_alert(app: &TestApp, clock: &ManualClock) -> i64 {
+    let token = app.ingest_token("motcua");
+    ingest(app, &token, json!([pending_dossier("E1")])).await;
+    clock.set(t("2026-11-22T08:00:00+07:00"));
+    let found = eventually(app, "/api/v1/alerts?rule=dossier_overdue", |b| {
+        b["total"] == 1
+    })
+    .await;
+    found["items"][0]["id"].as_i64().expect("id")
+}
+
+#[actix_web::test]
+async fn acknowledging_needs_an_operator_token_and_a_known_alert() {
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &[OPEN], clock.clone()).await else {
+        return;
+    };
+    let id = with_an_overdue_alert(&app, &clock).await;
+    let path = format!("/api/v1/alerts/{id}/ack");
+    let viewer = app.token(Role::Viewer, None, &[]);
+    let operator = app.token(Role::Operator, None, &[]);
+    let post = |path: String, token: Option<String>, body: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                awc::http::Method::POST,
+                &path,
+                Some("application/json"),
+                token.as_deref(),
+                body,
+            )
+            .await
+        }
+    };
+
+    let (status, body) = post(path.clone(), None, "").await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (401, json!("unauthorized")),
+        "{body}"
+    );
+    let (status, body) = post(path.clone(), Some(viewer), "").await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (403, json!("forbidden")),
+        "{body}"
+    );
+    let (status, body) = post(path.clone(), Some(app.ingest_token("x")), "").await;
+    assert_eq!(status, 403, "{body}");
+    for unknown in ["/api/v1/alerts/999999/ack", "/api/v1/alerts/abc/ack"] {
+        let (status, body) = post(unknown.to_owned(), Some(operator.clone()), "").await;
+        assert_eq!(
+            (status, body["error"].clone()),
+            (404, json!("not_found")),
+            "{body}"
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("no alert"),
+            "{body}"
+        );
+    }
+    let (status, body) = post(path.clone(), Some(operator.clone()), "{\"nota\": 1}").await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (400, json!("malformed_json")),
+        "{body}"
+    );
+    let unacked = app.get_json(&format!("/api/v1/alerts/{id}")).await.1;
+    assert_eq!(
+        unacked["acknowledged"], false,
+        "a refused ack changes nothing"
+    );
+
+    // An empty body is a plain acknowledgement; a second one conflicts.
+    let (status, body) = post(path.clone(), Some(operator.clone()), "").await;
+    assert_eq!(
+        (status, body["acknowledged"].clone()),
+        (200, json!(true)),
+        "{body}"
+    );
+    let (status, body) = post(path.clone(), Some(operator), "").await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (409, json!("conflict")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already acknowledged by test"),
+        "{body}"
+    );
+    let listed = app.get_json("/api/v1/alerts?ack=unacknowledged").await.1;
+    assert_eq!(listed["total"], 0);
+    let (status, body) = app.get_json("/api/v1/alerts?severity=urgent").await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (400, json!("invalid_parameter")),
+        "{body}"
+    );
+}
+
+/// A webhook receiver on loopback that refuses its first delivery.
+async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let state = seen.clone();
+    let server = HttpServer::new(move || {
+        let state = state.clone();
+        App::new().default_service(web::to(move |req: HttpRequest, body: web::Json<Value>| {
+            let state = state.clone();
+            async move {
+                let key = req
+                    .headers()
+                    .get("Idempotency-Key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let mut seen = state.lock().expect("receiver state");
+                seen.push((key, body.into_inner()));
+                if seen.len() == 1 {
+                    HttpResponse::InternalServerError().finish()
+                } else {
+                    HttpResponse::Ok().finish()
+                }
+            }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind the receiver");
+    let address = server.addrs()[0];
+    actix_web::rt::spawn(server.run());
+    (format!("http://{address}/hooks/ioc"), seen)
+}
+
+#[actix_web::test]
+async fn webhook_deliveries_are_retried_with_one_idempotency_key_per_event() {
+    let (url, seen) = receiver().await;
+    let dir = std::env::temp_dir().join(format!("ioc-webhook-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rules = dir.join("alerts.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            "[dossier_overdue]\nsteps = [{{ days = 1, severity = \"warning\" }}]\nwebhook = \"{url}\"\n"
+        ),
+    )
+    .expect("rules file");
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let file = rules.display().to_string();
+    let overrides = [OPEN, ("IOC__ALERTS__FILE", file.as_str())];
+    let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &overrides, clock.clone()).await
+    else {
+        return;
+    };
+    let id = with_an_overdue_alert(&app, &clock).await;
+    let operator = app.token(Role::Operator, None, &[]);
+    let (status, _) = app
+        .post_json(&format!("/api/v1/alerts/{id}/ack"), &operator, &json!({}))
+        .await;
+    assert_eq!(status, 200);
+    for _ in 0..600 {
+        if seen.lock().expect("receiver state").len() >= 3 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = seen.lock().expect("receiver state").clone();
+    let summary: Vec<(String, Value, Value)> = seen
+        .iter()
+        .map(|(key, body)| {
+            (
+                key.clone(),
+                body["event"]["kind"].clone(),
+                body["alert"]["id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(summary.len(), 3, "{summary:?}");
+    // The raise was refused once and sent again under the same key, before
+    // the next event: deliveries to a receiver keep their order.
+    assert_eq!(summary[0], summary[1], "{summary:?}");
+    assert_eq!(summary[0].1, "raise");
+    assert_eq!(summary[2].1, "ack");
+    assert_ne!(summary[0].0, summary[2].0);
+    assert!(summary[0].0.starts_with("ioc-alert-event-"), "{summary:?}");
+    assert_eq!(summary[2].2, json!(id));
+    let _ = std::fs::remove_dir_all(dir);
+}
