@@ -1,6 +1,7 @@
 // The IOC wall screen: province KPIs against campaign targets, a tile per
-// district and department with drill-down to communes, backlog, a ticker
-// of units with overdue dossiers, and a 30-day trend; live over /ws.
+// district and department (with its unacknowledged alerts) and drill-down
+// to communes, backlog, a ticker of alert events, and a 30-day trend; live
+// over /ws.
 "use strict";
 
 const KPIS = [
@@ -16,11 +17,11 @@ const DEFAULT_TARGETS = { online_share: [">=", 0.5], late_rate: ["<", 0.004], on
 const $ = (id) => document.getElementById(id);
 const page = {
   window: ioc.params.get("window") || "today",
-  overview: null, root: null, children: null, drill: null, drillValue: null,
+  overview: null, root: null, children: null, drill: null, drillValue: null, alerts: null,
 };
 
 const topics = () => {
-  const list = [`overview:${page.window}`];
+  const list = [`overview:${page.window}`, "alerts"];
   if (page.root) list.push(`unit:${page.root}:${page.window}`);
   if (page.drill) list.push(`unit:${page.drill}:${page.window}`);
   return list;
@@ -53,6 +54,10 @@ function onValue(topic, value) {
   } else if (page.drill && topic === `unit:${page.drill}:${page.window}`) {
     page.drillValue = value;
     renderDrill();
+  } else if (topic === "alerts") {
+    page.alerts = value;
+    renderTicker();
+    if (page.children) renderTiles();
   } else {
     return;
   }
@@ -106,12 +111,14 @@ function tile(child, compact) {
   el.className = `tile ${tileClass(k)}`;
   el.dataset.unit = child.unit;
   el.onclick = () => openDrill(child.unit, child.name);
+  const open = page.alerts?.rollup?.[child.unit]?.unacknowledged;
+  const badge = open ? `<span class="badge" title="${i18n.t("alerts_open", open)}">${i18n.number(open)}</span>` : "";
   if (compact) {
-    el.innerHTML = `<div class="name" title="${child.name}">${child.name}</div>` +
+    el.innerHTML = `<div class="name" title="${child.name}">${badge}${child.name}</div>` +
       `<div class="line"><b>${i18n.percent(k.online_share, 0)}</b><span>${i18n.number(k.pending_overdue)} ${i18n.t("pending_overdue").toLowerCase()}</span></div>`;
     return el;
   }
-  el.innerHTML = `<div class="name" title="${child.name}">${child.name}</div>` +
+  el.innerHTML = `<div class="name" title="${child.name}">${badge}${child.name}</div>` +
     `<div class="big">${i18n.percent(k.online_share, 0)}</div>` +
     `<div class="row"><span>${i18n.t("received")}</span><span>${i18n.number(k.received)}</span></div>` +
     `<div class="row"><span>${i18n.t("pending")}</span><span>${i18n.number(k.pending)}</span></div>` +
@@ -123,12 +130,24 @@ function renderTiles() {
   const children = page.children || [];
   $("districts").replaceChildren(...children.filter((c) => c.level === "district").map((c) => tile(c, false)));
   $("departments").replaceChildren(...children.filter((c) => c.level !== "district").map((c) => tile(c, true)));
-  const overdue = children.filter((c) => c.keys.pending_overdue > 0)
-    .sort((a, b) => b.keys.pending_overdue - a.keys.pending_overdue).slice(0, 8);
-  const items = overdue.map((c) => {
+}
+
+/** The latest alert events, newest first: raised, escalated, acknowledged, cleared. */
+function renderTicker() {
+  const alerts = page.alerts || {};
+  $("alert-count").textContent = alerts.active
+    ? i18n.t("alerts_summary", i18n.number(alerts.active), i18n.number(alerts.unacknowledged)) : "";
+  const events = Object.values(alerts.events || {}).sort((a, b) => b.seq - a.seq).slice(0, 8);
+  const items = events.map((e) => {
     const li = document.createElement("li");
-    li.className = "bad";
-    li.textContent = i18n.t("overdue_at", c.name, i18n.number(c.keys.pending_overdue));
+    li.className = e.kind === "clear" || e.kind === "ack" ? "" : e.severity === "info" ? "warn" : "bad";
+    li.dataset.kind = e.kind;
+    li.dataset.rule = e.rule || "";
+    const what = i18n.t(`rule_${e.rule}`) === `rule_${e.rule}` ? e.rule : i18n.t(`rule_${e.rule}`);
+    const where = e.unit?.name || e.unit?.code || "";
+    const dossier = e.dossier ? ` (${e.dossier})` : e.source && e.rule === "source_silent" ? ` (${e.source})` : "";
+    const at = new Date(e.at).toLocaleTimeString(i18n.locale(), { hour: "2-digit", minute: "2-digit" });
+    li.textContent = `${at} · ${i18n.t(`event_${e.kind}`)}: ${what} — ${where}${dossier}`;
     return li;
   });
   if (!items.length) {

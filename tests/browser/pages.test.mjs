@@ -156,6 +156,26 @@ test("the wall screen shows the API's numbers, follows ingest, and survives a re
   await page.waitForFunction((v) => document.querySelector(".kpi[data-key=online_share] .value").dataset.value === v, resynced);
   assert.equal(await page.evaluate(() => window.notReloaded), true, "no reload");
 
+  // An overdue dossier raises an alert: the ticker shows it and its
+  // district's tile counts it, as the API's rollup does.
+  const dayMs = 86400_000;
+  const overdue = await fetch(`http://127.0.0.1:${port}/api/v1/dossiers`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ingest}`, "Content-Type": "application/json" },
+    body: JSON.stringify([{
+      code: "BR-LATE", unit: "25432", procedure: "2.000815", channel: "direct", status: 4,
+      received_at: new Date(Date.now() - 8 * dayMs).toISOString(), due_at: new Date(Date.now() - 3 * dayMs).toISOString(),
+      fee_required: false, updated_at: new Date(Date.now() - 8 * dayMs).toISOString(),
+    }]),
+  });
+  assert.equal(overdue.status, 200, await overdue.text());
+  const raised = "#ticker li[data-kind=raise][data-rule=dossier_overdue]";
+  await page.waitForSelector(raised, { timeout: 30_000 });
+  assert.match(await page.locator(raised).first().textContent(), /Hồ sơ quá hạn — .*\(BR-LATE\)/);
+  const rollup = await api("/api/v1/alerts/rollup");
+  await page.waitForFunction((n) => document.querySelector(".tile[data-unit='697'] .badge")?.textContent === n,
+    String(rollup["697"].unacknowledged));
+
   // Drill-down to a district's communes.
   await page.click(".tile[data-unit='697']");
   await page.waitForSelector("#drill[open] #drill-rows tr");

@@ -266,6 +266,22 @@ impl AlertRules {
         problems
     }
 
+    /// The ids of the rules that are on.
+    pub fn ids(&self) -> Vec<&str> {
+        let mut ids = Vec::new();
+        if self.dossier_overdue.is_some() {
+            ids.push(DOSSIER_OVERDUE);
+        }
+        if self.dossier_due_soon.is_some() {
+            ids.push(DOSSIER_DUE_SOON);
+        }
+        ids.extend(self.thresholds.iter().map(|t| t.id.as_str()));
+        if self.source_silent.is_some() {
+            ids.push(SOURCE_SILENT);
+        }
+        ids
+    }
+
     /// The webhook of rule `id`, if it has one.
     pub fn webhook(&self, id: &str) -> Option<&str> {
         match id {

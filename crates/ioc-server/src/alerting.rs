@@ -62,7 +62,8 @@ struct Board {
     by_key: HashMap<AlertKey, i64>,
     /// Dossier alerts by (rule, source, code), whatever their unit.
     by_dossier: HashMap<(String, String, String), i64>,
-    recent: VecDeque<Event>,
+    /// The latest events, with what their alert is about.
+    recent: VecDeque<(Event, Option<AlertKey>)>,
     seq: i64,
 }
 
@@ -129,9 +130,22 @@ impl Alerting {
             .await?;
         let mut board = Board {
             seq: recent.last().map_or(0, |e| e.seq),
-            recent: recent.into(),
             ..Board::default()
         };
+        let ids: Vec<i64> = recent.iter().map(|e| e.alert_id).collect();
+        let about: HashMap<i64, AlertKey> = store
+            .run(move |conn| ioc_store::alerts::by_ids(conn, &ids))
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.key))
+            .collect();
+        board.recent = recent
+            .into_iter()
+            .map(|e| {
+                let key = about.get(&e.alert_id).cloned();
+                (e, key)
+            })
+            .collect();
         for alert in active {
             board.put(alert);
         }
@@ -209,11 +223,14 @@ impl Alerting {
                     break;
                 }
                 board.seq = last.seq;
+                let about: HashMap<i64, AlertKey> =
+                    alerts.iter().map(|a| (a.id, a.key.clone())).collect();
                 for alert in alerts {
                     board.put(alert);
                 }
                 for event in &events {
-                    board.recent.push_back(event.clone());
+                    let key = about.get(&event.alert_id).cloned();
+                    board.recent.push_back((event.clone(), key));
                     if board.recent.len() > RECENT_EVENTS {
                         board.recent.pop_front();
                     }
@@ -229,10 +246,19 @@ impl Alerting {
         Ok(all)
     }
 
-    /// Active alerts by (rule, severity, level of the unit), for metrics.
+    /// Active alerts by (rule, severity, level of the unit), for metrics:
+    /// every rule that is on, at every severity and level, 0 included, so
+    /// that dashboards show 0 rather than no data.
     pub fn active_counts(&self) -> HashMap<(String, Severity, String), i64> {
-        let board = self.board();
         let mut counts = HashMap::new();
+        for rule in self.config.rules.ids() {
+            for severity in Severity::ALL {
+                for level in self.tree.levels().names() {
+                    counts.insert((rule.to_owned(), severity, level.clone()), 0);
+                }
+            }
+        }
+        let board = self.board();
         for alert in board.active.values() {
             let level = self.level_of(&alert.key.unit);
             let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Warning);
@@ -306,7 +332,16 @@ impl Alerting {
         let events: serde_json::Map<String, Value> = board
             .recent
             .iter()
-            .map(|e| (e.seq.to_string(), event_view(e)))
+            .map(|(e, key)| {
+                let mut view = event_view(e);
+                if let Some(key) = key {
+                    view["rule"] = json!(key.rule);
+                    view["unit"] = unit_view(&self.tree, &key.unit);
+                    view["source"] = json!((!key.source.is_empty()).then_some(&key.source));
+                    view["dossier"] = json!((!key.dossier.is_empty()).then_some(&key.dossier));
+                }
+                (e.seq.to_string(), view)
+            })
             .collect();
         let unacknowledged = board
             .active
@@ -383,6 +418,18 @@ fn rollup_unit(tree: &UnitTree, unit: &str) -> String {
     code.as_str().to_owned()
 }
 
+/// A unit as alerts show it: code, name, level, and the unit its alerts
+/// roll up to.
+fn unit_view(tree: &UnitTree, code: &str) -> Value {
+    let unit = UnitCode::parse(code).ok().and_then(|c| tree.get(&c));
+    json!({
+        "code": code,
+        "name": unit.map(|u| u.name.clone()),
+        "level": unit.map(|u| u.level.clone()),
+        "rollup": rollup_unit(tree, code),
+    })
+}
+
 /// An alert as the API shows it.
 pub fn alert_view(
     tree: &UnitTree,
@@ -390,9 +437,6 @@ pub fn alert_view(
     alert: &Alert,
     now: DateTime<Utc>,
 ) -> Value {
-    let unit = UnitCode::parse(&alert.key.unit)
-        .ok()
-        .and_then(|c| tree.get(&c));
     let details: Value = serde_json::from_str(&alert.details).unwrap_or(Value::Null);
     let mut view = json!({
         "id": alert.id,
@@ -400,12 +444,7 @@ pub fn alert_view(
         "severity": alert.severity,
         "state": if alert.active { "active" } else { "cleared" },
         "acknowledged": alert.acknowledged.is_some(),
-        "unit": {
-            "code": alert.key.unit,
-            "name": unit.map(|u| u.name.clone()),
-            "level": unit.map(|u| u.level.clone()),
-            "rollup": rollup_unit(tree, &alert.key.unit),
-        },
+        "unit": unit_view(tree, &alert.key.unit),
         "source": (!alert.key.source.is_empty()).then_some(&alert.key.source),
         "dossier": (!alert.key.dossier.is_empty()).then_some(&alert.key.dossier),
         "details": details,
