@@ -571,3 +571,60 @@ async fn webhook_deliveries_are_retried_with_one_idempotency_key_per_event() {
     assert_eq!(summary[2].2, json!(id));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[actix_web::test]
+async fn two_nodes_on_one_database_raise_each_condition_once() {
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let Some(app) = TestApp::spawn_with_clock(Backend::Postgres, &[OPEN], clock.clone()).await
+    else {
+        return;
+    };
+    let other = app.another_node(&[OPEN], clock.clone()).await;
+    let token = app.ingest_token("motcua");
+    let dossiers: Vec<Value> = (0..50).map(|i| pending_dossier(&format!("N{i}"))).collect();
+    ingest(&app, &token, Value::Array(dossiers)).await;
+    // Both nodes sweep the same transition at local midnight.
+    clock.set(t("2026-11-22T00:00:00+07:00"));
+    eventually(&app, "/api/v1/alerts?rule=dossier_overdue", |b| {
+        b["total"] == 50
+    })
+    .await;
+    settle(&app).await;
+    settle(&app).await;
+    let all = app
+        .get_json("/api/v1/alerts?rule=dossier_overdue&state=all&per_page=500")
+        .await
+        .1;
+    assert_eq!(
+        all["total"], 50,
+        "one alert per dossier, whichever node wrote it"
+    );
+    for item in all["items"].as_array().expect("items") {
+        let history = app
+            .get_json(&format!("/api/v1/alerts/{}", item["id"]))
+            .await
+            .1;
+        assert_eq!(kinds(&history), ["raise"], "{history}");
+    }
+    // 50 overdue in one commune is also over the `pending_overdue_many`
+    // threshold (10): one alert for it too, raised once.
+    let many = eventually(&app, "/api/v1/alerts?rule=pending_overdue_many", |b| {
+        b["total"] == 1
+    })
+    .await;
+    let history = app
+        .get_json(&format!("/api/v1/alerts/{}", many["items"][0]["id"]))
+        .await
+        .1;
+    assert_eq!(kinds(&history), ["raise"], "{history}");
+    // The other node's board follows the event log: its rollup counts them all.
+    for _ in 0..600 {
+        if other.get_json("/api/v1/alerts/rollup").await.1["697"]["active"] == 51 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rollup = other.get_json("/api/v1/alerts/rollup").await.1;
+    assert_eq!(rollup["697"]["active"], 51, "{rollup}");
+    assert_eq!(rollup["697"]["unacknowledged"], 51, "{rollup}");
+}
