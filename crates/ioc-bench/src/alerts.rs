@@ -73,8 +73,9 @@ pub fn run(args: &AlertArgs) -> anyhow::Result<()> {
         off.first_sweep_secs, on.first_sweep_secs
     );
     println!(
-        "| active alerts after the first sweep | {} | {} |",
-        off.active, on.active
+        "| active alerts after the first sweep | {:.0} | {:.0} |",
+        off.active.abs(),
+        on.active
     );
     println!(
         "| ioc CPU per minute of clock, idle (s) | {:.2} | {:.2} |",
