@@ -628,3 +628,28 @@ async fn two_nodes_on_one_database_raise_each_condition_once() {
     assert_eq!(rollup["697"]["active"], 51, "{rollup}");
     assert_eq!(rollup["697"]["unacknowledged"], 51, "{rollup}");
 }
+
+#[actix_web::test]
+async fn a_rule_taken_out_of_the_configuration_clears_its_alerts_at_the_next_start() {
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &[OPEN], clock.clone()).await else {
+        return;
+    };
+    let id = with_an_overdue_alert(&app, &clock).await;
+    let dir = std::env::temp_dir().join(format!("ioc-rules-off-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rules = dir.join("alerts.toml");
+    std::fs::write(&rules, "# every rule off\n").expect("rules file");
+    let file = rules.display().to_string();
+    let app = app
+        .restart(&[OPEN, ("IOC__ALERTS__FILE", file.as_str())], clock.clone())
+        .await;
+    let cleared = eventually(&app, &format!("/api/v1/alerts/{id}"), |b| {
+        b["state"] == "cleared"
+    })
+    .await;
+    assert_eq!(kinds(&cleared), ["raise", "clear"], "{cleared}");
+    let active = app.get_json("/api/v1/alerts").await.1;
+    assert_eq!(active["total"], 0, "{active}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -604,11 +604,21 @@ impl Sweeper {
             let mut dossiers: HashSet<DossierId> = touched;
             dossiers.extend(self.index.take_due(now));
             if self.first {
+                // At start, every dossier is looked at once, and alerts of
+                // rules no longer configured are cleared.
                 dossiers.extend(self.index.ids().cloned());
                 dossiers.extend(board.by_dossier.keys().map(|(_, source, code)| DossierId {
                     source: source.clone(),
                     code: code.clone(),
                 }));
+                let configured = alerting.config.rules.ids();
+                wanted.extend(
+                    board
+                        .by_key
+                        .keys()
+                        .filter(|key| !configured.contains(&key.rule.as_str()))
+                        .map(|key| (key.clone(), Wanted::Cleared)),
+                );
             }
             for id in &dossiers {
                 self.dossier_wants(&board, id, now, &mut wanted);
