@@ -109,7 +109,7 @@ pub struct Alerting {
     webhooks: Webhooks,
     stopped: AtomicBool,
     sweeps: AtomicU64,
-    last_sweep_micros: AtomicU64,
+    sweep_micros: AtomicU64,
 }
 
 impl Alerting {
@@ -160,7 +160,7 @@ impl Alerting {
             webhooks,
             stopped: AtomicBool::new(false),
             sweeps: AtomicU64::new(0),
-            last_sweep_micros: AtomicU64::new(0),
+            sweep_micros: AtomicU64::new(0),
         });
         let sweeper = Sweeper::start(store, &alerting, aggregates).await?;
         actix_web::rt::spawn(sweeper.run(Arc::downgrade(&alerting)));
@@ -172,11 +172,11 @@ impl Alerting {
         self.stopped.store(true, Ordering::Release);
     }
 
-    /// Sweeps completed since start, and how long the last one took.
+    /// Sweeps completed since start, and the time they took in all.
     pub fn sweeps(&self) -> (u64, Duration) {
         (
             self.sweeps.load(Ordering::Acquire),
-            Duration::from_micros(self.last_sweep_micros.load(Ordering::Relaxed)),
+            Duration::from_micros(self.sweep_micros.load(Ordering::Relaxed)),
         )
     }
 
@@ -584,7 +584,7 @@ impl Sweeper {
             match self.tick(&alerting).await {
                 Ok(()) => {
                     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    alerting.last_sweep_micros.store(micros, Ordering::Relaxed);
+                    alerting.sweep_micros.fetch_add(micros, Ordering::Relaxed);
                     alerting.sweeps.fetch_add(1, Ordering::AcqRel);
                 }
                 Err(e) => tracing::warn!(message = "Alert sweep failed; retrying.", error = %e),

@@ -264,7 +264,7 @@ struct AlertMetrics {
     alerting: Arc<Alerting>,
     active: IntGaugeVec,
     sweeps: IntCounter,
-    sweep_seconds: prometheus::Gauge,
+    sweep_seconds: prometheus::Counter,
     refreshing: Mutex<()>,
 }
 
@@ -283,9 +283,9 @@ impl AlertMetrics {
                 "alert_sweeps_total",
                 "Alert sweeps completed by this node since it started.",
             )?,
-            sweep_seconds: prometheus::Gauge::new(
-                "alert_sweep_seconds",
-                "Duration of this node's last alert sweep.",
+            sweep_seconds: prometheus::Counter::new(
+                "alert_sweep_seconds_total",
+                "Time this node's alert sweeps took in all since it started.",
             )?,
             refreshing: Mutex::new(()),
         })
@@ -313,10 +313,11 @@ impl Collector for AlertMetrics {
                 .with_label_values(&[rule.as_str(), severity.as_str(), level.as_str()])
                 .set(n);
         }
-        let (sweeps, last) = self.alerting.sweeps();
+        let (sweeps, took) = self.alerting.sweeps();
         self.sweeps.reset();
         self.sweeps.inc_by(sweeps);
-        self.sweep_seconds.set(last.as_secs_f64());
+        self.sweep_seconds.reset();
+        self.sweep_seconds.inc_by(took.as_secs_f64());
         [
             self.active.collect(),
             self.sweeps.collect(),
