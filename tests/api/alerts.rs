@@ -653,3 +653,66 @@ async fn a_rule_taken_out_of_the_configuration_clears_its_alerts_at_the_next_sta
     assert_eq!(active["total"], 0, "{active}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A dossier of commune 25432 received on 10 July 2022, in the 92-day
+/// campaign, still being processed.
+fn campaign_dossier(code: &str, channel: &str) -> Value {
+    json!({
+        "code": code, "unit": "25432", "procedure": "2.000815", "channel": channel,
+        "status": 4, "received_at": "2022-07-10T09:00:00+07:00",
+        "due_at": "2022-07-30T17:00:00+07:00",
+        "fee_required": false, "updated_at": "2022-07-10T09:00:00+07:00",
+    })
+}
+
+#[actix_web::test]
+async fn an_online_share_under_the_running_campaigns_target_raises_and_clears_with_hysteresis() {
+    // Inside Bình Phước's 92-day campaign of 2022: online share ≥ 50%.
+    let clock = Arc::new(ManualClock::new(t("2022-07-15T10:00:00+07:00")));
+    let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &[OPEN, FAST], clock).await else {
+        return;
+    };
+    let token = app.ingest_token("motcua");
+    let batch = |from: usize, to: usize, channel: &str| {
+        Value::Array(
+            (from..to)
+                .map(|i| campaign_dossier(&format!("C{i}"), channel))
+                .collect(),
+        )
+    };
+    let path = "/api/v1/alerts?rule=online_share_below_target&state=all";
+    // 6 online of 20: 30% < 50%.
+    ingest(&app, &token, batch(0, 6, "online")).await;
+    ingest(&app, &token, batch(6, 20, "direct")).await;
+    let raised = eventually(&app, path, |b| b["total"] == 1).await;
+    let alert = &raised["items"][0];
+    assert_eq!(
+        (
+            alert["unit"]["code"].clone(),
+            alert["details"]["limit"].clone()
+        ),
+        (json!("25432"), json!(0.5)),
+        "{alert}"
+    );
+    let id = alert["id"].clone();
+    // 15 of 29: 51.7%, over the target but not by the hysteresis (2%): it stays.
+    ingest(&app, &token, batch(20, 29, "online")).await;
+    eventually(&app, path, |b| {
+        b["items"][0]["details"]["denominator"] == 29
+    })
+    .await;
+    settle(&app).await;
+    let band = app.get_json(path).await.1;
+    assert_eq!(
+        (band["total"].clone(), band["items"][0]["state"].clone()),
+        (json!(1), json!("active")),
+        "{band}"
+    );
+    // 17 of 31: 54.8%: it clears.
+    ingest(&app, &token, batch(29, 31, "online")).await;
+    let cleared = eventually(&app, path, |b| b["items"][0]["state"] == "cleared").await;
+    assert_eq!(
+        (cleared["total"].clone(), cleared["items"][0]["id"].clone()),
+        (json!(1), id)
+    );
+}
