@@ -483,6 +483,17 @@ async fn acknowledging_needs_an_operator_token_and_a_known_alert() {
     );
 }
 
+/// An alert rules file with `text` in a new temporary directory; the
+/// directory (to remove) and the file's path.
+fn rules_file(name: &str, text: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("ioc-rules-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rules = dir.join("alerts.toml");
+    std::fs::write(&rules, text).expect("rules file");
+    let file = rules.display().to_string();
+    (dir, file)
+}
+
 /// A webhook receiver on loopback that refuses its first delivery.
 async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
     use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -520,18 +531,13 @@ async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
 #[actix_web::test]
 async fn webhook_deliveries_are_retried_with_one_idempotency_key_per_event() {
     let (url, seen) = receiver().await;
-    let dir = std::env::temp_dir().join(format!("ioc-webhook-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let rules = dir.join("alerts.toml");
-    std::fs::write(
-        &rules,
-        format!(
+    let (dir, file) = rules_file(
+        "webhook",
+        &format!(
             "[dossier_overdue]\nsteps = [{{ days = 1, severity = \"warning\" }}]\nwebhook = \"{url}\"\n"
         ),
-    )
-    .expect("rules file");
+    );
     let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
-    let file = rules.display().to_string();
     let overrides = [OPEN, ("IOC__ALERTS__FILE", file.as_str())];
     let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &overrides, clock.clone()).await
     else {
@@ -636,11 +642,7 @@ async fn a_rule_taken_out_of_the_configuration_clears_its_alerts_at_the_next_sta
         return;
     };
     let id = with_an_overdue_alert(&app, &clock).await;
-    let dir = std::env::temp_dir().join(format!("ioc-rules-off-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let rules = dir.join("alerts.toml");
-    std::fs::write(&rules, "# every rule off\n").expect("rules file");
-    let file = rules.display().to_string();
+    let (dir, file) = rules_file("off", "# every rule off\n");
     let app = app
         .restart(&[OPEN, ("IOC__ALERTS__FILE", file.as_str())], clock.clone())
         .await;

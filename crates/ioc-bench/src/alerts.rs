@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use crate::stream::scrape;
 use crate::{Database, IngestArgs, ioc, psql, rss_mib, serve, wait_ready};
 
 /// `ioc-bench alerts`
@@ -176,7 +177,8 @@ fn measure(args: &AlertArgs, db: &Database, env: &[(&str, &str)]) -> anyhow::Res
     let started = Instant::now();
     let server = serve(&args.common, db, port, env)?;
     let pid = server.0.id();
-    let base = format!("http://127.0.0.1:{port}");
+    let address = format!("127.0.0.1:{port}");
+    let base = format!("http://{address}");
     actix_web::rt::System::new().block_on(async {
         let http = awc::Client::builder()
             .timeout(Duration::from_secs(120))
@@ -191,24 +193,24 @@ fn measure(args: &AlertArgs, db: &Database, env: &[(&str, &str)]) -> anyhow::Res
         let ready_secs = started.elapsed().as_secs_f64();
         let ready = Instant::now();
         loop {
-            if metric(&http, &base, "ioc_alert_sweeps_total").await? >= 1.0 {
+            if metric(&http, &address, "ioc_alert_sweeps_total").await? >= 1.0 {
                 break;
             }
             actix_web::rt::time::sleep(Duration::from_millis(100)).await;
         }
         let first_sweep_secs = ready.elapsed().as_secs_f64();
-        let active = active_alerts(&http, &base).await?;
+        let active = active_alerts(&http, &address).await?;
         // Let the start-up settle, then measure an idle stretch of clock.
         actix_web::rt::time::sleep(Duration::from_secs(10)).await;
         let cpu0 = cpu_secs(pid)?;
-        let sweeps0 = metric(&http, &base, "ioc_alert_sweeps_total").await?;
-        let took0 = metric(&http, &base, "ioc_alert_sweep_seconds_total").await?;
+        let sweeps0 = metric(&http, &address, "ioc_alert_sweeps_total").await?;
+        let took0 = metric(&http, &address, "ioc_alert_sweep_seconds_total").await?;
         let window = Instant::now();
         actix_web::rt::time::sleep(Duration::from_secs(args.seconds)).await;
         let minutes = window.elapsed().as_secs_f64() / 60.0;
         let cpu = cpu_secs(pid)? - cpu0;
-        let sweeps = metric(&http, &base, "ioc_alert_sweeps_total").await? - sweeps0;
-        let took = metric(&http, &base, "ioc_alert_sweep_seconds_total").await? - took0;
+        let sweeps = metric(&http, &address, "ioc_alert_sweeps_total").await? - sweeps0;
+        let took = metric(&http, &address, "ioc_alert_sweep_seconds_total").await? - took0;
         Ok(Run {
             ready_secs,
             first_sweep_secs,
@@ -222,25 +224,16 @@ fn measure(args: &AlertArgs, db: &Database, env: &[(&str, &str)]) -> anyhow::Res
     })
 }
 
-async fn scrape(http: &awc::Client, base: &str) -> anyhow::Result<String> {
-    let mut response = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(String::from_utf8_lossy(&response.body().limit(64 << 20).await?).into_owned())
-}
-
-async fn metric(http: &awc::Client, base: &str, name: &str) -> anyhow::Result<f64> {
-    let text = scrape(http, base).await?;
+async fn metric(http: &awc::Client, address: &str, name: &str) -> anyhow::Result<f64> {
+    let text = scrape(http, address).await?;
     Ok(text
         .lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0.0))
 }
 
-async fn active_alerts(http: &awc::Client, base: &str) -> anyhow::Result<f64> {
-    let text = scrape(http, base).await?;
+async fn active_alerts(http: &awc::Client, address: &str) -> anyhow::Result<f64> {
+    let text = scrape(http, address).await?;
     Ok(text
         .lines()
         .filter(|l| l.starts_with("ioc_alerts_active{"))

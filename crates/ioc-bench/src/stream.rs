@@ -293,7 +293,8 @@ fn clients(
     })
 }
 
-async fn scrape(http: &awc::Client, base: &str) -> anyhow::Result<String> {
+/// The text of `/metrics` at `base` (host and port).
+pub(crate) async fn scrape(http: &awc::Client, base: &str) -> anyhow::Result<String> {
     let mut response = http
         .get(format!("http://{base}/metrics"))
         .send()

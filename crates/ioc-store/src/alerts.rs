@@ -216,6 +216,14 @@ fn locked<R>(
     }
 }
 
+fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<AlertRow>, StoreError> {
+    Ok(alerts::table
+        .find(id)
+        .select(AlertRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 fn active_row(conn: &mut AnyConnection, key: &AlertKey) -> Result<Option<AlertRow>, StoreError> {
     Ok(alerts::table
         .filter(alerts::rule.eq(&key.rule))
@@ -356,12 +364,7 @@ pub fn acknowledge(
     now: DateTime<Utc>,
 ) -> Result<AckOutcome, StoreError> {
     locked(conn, |conn| {
-        let Some(row) = alerts::table
-            .find(id)
-            .select(AlertRow::as_select())
-            .first(conn)
-            .optional()?
-        else {
+        let Some(row) = find(conn, id)? else {
             return Ok(AckOutcome::Unknown);
         };
         if row.acknowledged_by.is_some() {
@@ -418,12 +421,7 @@ pub fn history(
     conn: &mut AnyConnection,
     id: i64,
 ) -> Result<Option<(Alert, Vec<Event>)>, StoreError> {
-    let Some(row) = alerts::table
-        .find(id)
-        .select(AlertRow::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    let Some(row) = find(conn, id)? else {
         return Ok(None);
     };
     let events = alert_events::table

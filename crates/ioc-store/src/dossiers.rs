@@ -441,8 +441,11 @@ fn collect_outcomes(outcomes: Vec<Option<Outcome>>) -> Result<Vec<Outcome>, Stor
 /// bind parameters.
 const INSERT_CHUNK: usize = 4_000;
 
-/// Transactions that deadlock with a concurrent one are retried this often.
-const DEADLOCK_RETRIES: usize = 3;
+/// Transactions that deadlock with a concurrent one are retried this often,
+/// after a growing pause with jitter, so that the two do not meet again in
+/// step (batches with several versions of a code lock in code order within
+/// each round, not across rounds).
+const DEADLOCK_RETRIES: u32 = 6;
 
 fn apply_postgres(
     pg: &mut PgConnection,
@@ -474,6 +477,13 @@ fn apply_postgres(
                 tracing::warn!(
                     message = "Batch deadlocked with another; retrying.",
                     attempt
+                );
+                let jitter = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::from(d.subsec_micros() % 10_000));
+                std::thread::sleep(
+                    std::time::Duration::from_millis(5 << attempt)
+                        + std::time::Duration::from_micros(jitter),
                 );
             }
             result => return result,

@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::alerting::{alert_view, event_view};
 use crate::auth::{self, Role};
 use crate::error::ApiError;
+use crate::routes::read::authorize;
 use crate::startup::AppState;
 use crate::views::bad;
 
@@ -21,14 +22,6 @@ type Query = web::Query<HashMap<String, String>>;
 const MAX_PER_PAGE: i64 = 500;
 /// Longest acknowledgement note, in characters.
 const MAX_NOTE_CHARS: usize = 2_000;
-
-async fn authorize_read(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    if state.public_read {
-        return Ok(());
-    }
-    let principal = auth::authenticate_reader(req, &state.store, &state.tree).await?;
-    auth::require(&principal, Role::Viewer)
-}
 
 fn number(query: &Query, name: &str, default: i64, max: i64) -> Result<i64, ApiError> {
     query.get(name).map_or(Ok(default), |raw| {
@@ -121,7 +114,7 @@ pub async fn list(
     query: Query,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize_read(&req, &state).await?;
+    authorize(&req, &state).await?;
     let filter = filter(&query, &state)?;
     let page = number(&query, "page", 1, i64::from(u32::MAX))?;
     let per_page = number(&query, "per_page", 50, MAX_PER_PAGE)?;
@@ -150,7 +143,7 @@ pub async fn rollup(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize_read(&req, &state).await?;
+    authorize(&req, &state).await?;
     Ok(HttpResponse::Ok().json(state.alerting.rollup()))
 }
 
@@ -166,7 +159,7 @@ pub async fn show(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize_read(&req, &state).await?;
+    authorize(&req, &state).await?;
     let id = alert_id(&path)?;
     let found = state
         .store

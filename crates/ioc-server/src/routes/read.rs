@@ -17,7 +17,7 @@ use crate::views::bad;
 type Query = web::Query<HashMap<String, String>>;
 
 /// Reads need a viewer (or higher) token unless `auth.public_read` is on.
-async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+pub(crate) async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     if state.public_read {
         return Ok(());
     }
