@@ -1,0 +1,348 @@
+//! The alerting service of a node: a sweeper that turns the rules of
+//! `config/alerts.toml` into stored alert transitions, and a board, the
+//! node's in-memory view of the active alerts, kept by following the
+//! `alert_events` log (so that transitions written by another node reach
+//! this node's screens and metrics too).
+
+mod board;
+mod sweeper;
+mod views;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ioc_aggregate::alerts::{AlertRules, Severity};
+use ioc_core::{TimelinessRules, UnitCode, UnitTree};
+use ioc_store::alerts::{Alert, AlertKey, Event};
+use ioc_store::{Store, StoreError};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::aggregates::Aggregates;
+use crate::webhook::Webhooks;
+use board::Board;
+use sweeper::Sweeper;
+pub use views::{alert_view, event_view};
+use views::{rollup_unit, unit_view};
+
+/// Changes and events read per query.
+const PAGE: i64 = 10_000;
+/// Events kept for the `alerts` topic.
+const RECENT_EVENTS: usize = 50;
+
+/// The alerting settings the service needs.
+#[derive(Debug, Clone)]
+pub struct AlertingConfig {
+    /// The rules.
+    pub rules: AlertRules,
+    /// How often thresholds are evaluated when nothing changed.
+    pub evaluate_every: Duration,
+    /// Active alerts listed in the `alerts` topic.
+    pub topic_items: usize,
+    /// Webhook delivery attempts per event.
+    pub webhook_attempts: u32,
+    /// Timeout of one webhook attempt.
+    pub webhook_timeout: Duration,
+}
+/// A node's alerting: its rules, its board and the versions it publishes.
+pub struct Alerting {
+    store: Store,
+    config: AlertingConfig,
+    tree: Arc<UnitTree>,
+    timeliness: TimelinessRules,
+    board: RwLock<Board>,
+    published: watch::Sender<u64>,
+    webhooks: Webhooks,
+    stopped: AtomicBool,
+    sweeps: AtomicU64,
+    sweep_micros: AtomicU64,
+}
+
+impl Alerting {
+    /// Loads the board from the store and starts the sweeper.
+    pub async fn start(
+        store: &Store,
+        config: AlertingConfig,
+        aggregates: Arc<Aggregates>,
+        tree: Arc<UnitTree>,
+        timeliness: TimelinessRules,
+    ) -> Result<Arc<Alerting>, StoreError> {
+        let (active, recent) = store
+            .run(|conn| {
+                let active = ioc_store::alerts::active(conn)?;
+                let recent = ioc_store::alerts::latest_events(conn, RECENT_EVENTS as i64)?;
+                Ok((active, recent))
+            })
+            .await?;
+        let mut board = Board {
+            seq: recent.last().map_or(0, |e| e.seq),
+            ..Board::default()
+        };
+        let ids: Vec<i64> = recent.iter().map(|e| e.alert_id).collect();
+        let about: HashMap<i64, AlertKey> = store
+            .run(move |conn| ioc_store::alerts::by_ids(conn, &ids))
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.key))
+            .collect();
+        board.recent = recent
+            .into_iter()
+            .map(|e| {
+                let key = about.get(&e.alert_id).cloned();
+                (e, key)
+            })
+            .collect();
+        for alert in active {
+            board.put(alert);
+        }
+        let webhooks = Webhooks::new(config.webhook_attempts, config.webhook_timeout);
+        let alerting = Arc::new(Alerting {
+            store: store.clone(),
+            config,
+            tree,
+            timeliness,
+            board: RwLock::new(board),
+            published: watch::Sender::new(0),
+            webhooks,
+            stopped: AtomicBool::new(false),
+            sweeps: AtomicU64::new(0),
+            sweep_micros: AtomicU64::new(0),
+        });
+        let sweeper = Sweeper::start(store, &alerting, aggregates).await?;
+        actix_web::rt::spawn(sweeper.run(Arc::downgrade(&alerting)));
+        Ok(alerting)
+    }
+
+    /// Stops the sweeper (the server has stopped).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+    }
+
+    /// Sweeps completed since start, and the time they took in all.
+    pub fn sweeps(&self) -> (u64, Duration) {
+        (
+            self.sweeps.load(Ordering::Acquire),
+            Duration::from_micros(self.sweep_micros.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// Receives a new number each time the board changes.
+    pub fn versions(&self) -> watch::Receiver<u64> {
+        self.published.subscribe()
+    }
+
+    fn board(&self) -> std::sync::RwLockReadGuard<'_, Board> {
+        self.board.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads the events after the board's position and applies them;
+    /// returns them.
+    pub async fn refresh(&self) -> Result<Vec<Event>, StoreError> {
+        let mut all = Vec::new();
+        loop {
+            let seq = self.board().seq;
+            let (events, alerts) = self
+                .store
+                .run(move |conn| {
+                    let events = ioc_store::alerts::events_after(conn, seq, PAGE)?;
+                    let ids: Vec<i64> = events
+                        .iter()
+                        .map(|e| e.alert_id)
+                        .collect::<HashSet<_>>()
+                        .into_iter()
+                        .collect();
+                    let alerts = ioc_store::alerts::by_ids(conn, &ids)?;
+                    Ok((events, alerts))
+                })
+                .await?;
+            let Some(last) = events.last() else {
+                break;
+            };
+            {
+                let mut board = self.board.write().unwrap_or_else(PoisonError::into_inner);
+                if last.seq <= board.seq {
+                    break;
+                }
+                board.seq = last.seq;
+                let about: HashMap<i64, AlertKey> =
+                    alerts.iter().map(|a| (a.id, a.key.clone())).collect();
+                for alert in alerts {
+                    board.put(alert);
+                }
+                for event in &events {
+                    let key = about.get(&event.alert_id).cloned();
+                    board.recent.push_back((event.clone(), key));
+                    if board.recent.len() > RECENT_EVENTS {
+                        board.recent.pop_front();
+                    }
+                }
+            }
+            self.published.send_modify(|v| *v += 1);
+            let complete = events.len() < PAGE as usize;
+            all.extend(events);
+            if complete {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Active alerts by (rule, severity, level of the unit), for metrics:
+    /// every rule that is on, at every severity and level, 0 included, so
+    /// that dashboards show 0 rather than no data.
+    pub fn active_counts(&self) -> HashMap<(String, Severity, String), i64> {
+        let mut counts = HashMap::new();
+        for rule in self.config.rules.ids() {
+            for severity in Severity::ALL {
+                for level in self.tree.levels().names() {
+                    counts.insert((rule.to_owned(), severity, level.clone()), 0);
+                }
+            }
+        }
+        let board = self.board();
+        for alert in board.active.values() {
+            let level = self.level_of(&alert.key.unit);
+            let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Warning);
+            *counts
+                .entry((alert.key.rule.clone(), severity, level))
+                .or_insert(0) += 1;
+        }
+        counts
+    }
+
+    fn level_of(&self, unit: &str) -> String {
+        UnitCode::parse(unit)
+            .ok()
+            .and_then(|c| self.tree.get(&c))
+            .map_or_else(|| "unknown".to_owned(), |u| u.level.clone())
+    }
+
+    /// Counts of active alerts per rollup unit (district or department):
+    /// all, unacknowledged, and per severity.
+    pub fn rollup(&self) -> Value {
+        let board = self.board();
+        let mut units: HashMap<String, Value> = HashMap::new();
+        for alert in board.active.values() {
+            let entry = units
+                .entry(rollup_unit(&self.tree, &alert.key.unit))
+                .or_insert_with(|| {
+                    json!({"active": 0, "unacknowledged": 0, "info": 0, "warning": 0, "critical": 0})
+                });
+            let bump = |entry: &mut Value, field: &str| {
+                if let Some(n) = entry.get_mut(field) {
+                    *n = json!(n.as_i64().unwrap_or(0) + 1);
+                }
+            };
+            bump(entry, "active");
+            if alert.acknowledged.is_none() {
+                bump(entry, "unacknowledged");
+            }
+            bump(entry, &alert.severity);
+        }
+        let mut rows: Vec<(String, Value)> = units.into_iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        Value::Object(
+            rows.into_iter()
+                .map(|(code, mut counts)| {
+                    let name = UnitCode::parse(&code)
+                        .ok()
+                        .and_then(|c| self.tree.get(&c))
+                        .map(|u| u.name.clone());
+                    counts["name"] = json!(name);
+                    (code, counts)
+                })
+                .collect(),
+        )
+    }
+
+    /// The `alerts` topic: rollups, the most urgent active alerts (newest
+    /// first within a severity) and the latest events, keyed by id and seq
+    /// so that a delta carries only what changed.
+    pub fn topic(&self, now: DateTime<Utc>) -> Value {
+        let board = self.board();
+        let mut urgent: Vec<&Alert> = board.active.values().collect();
+        urgent.sort_by(|a, b| {
+            let rank = |x: &Alert| Severity::parse(&x.severity);
+            rank(b).cmp(&rank(a)).then(b.id.cmp(&a.id))
+        });
+        let items: serde_json::Map<String, Value> = urgent
+            .into_iter()
+            .take(self.config.topic_items)
+            .map(|a| (a.id.to_string(), self.view(a, now)))
+            .collect();
+        let events: serde_json::Map<String, Value> = board
+            .recent
+            .iter()
+            .map(|(e, key)| {
+                let mut view = event_view(e);
+                if let Some(key) = key {
+                    view["rule"] = json!(key.rule);
+                    view["unit"] = unit_view(&self.tree, &key.unit);
+                    view["source"] = json!((!key.source.is_empty()).then_some(&key.source));
+                    view["dossier"] = json!((!key.dossier.is_empty()).then_some(&key.dossier));
+                }
+                (e.seq.to_string(), view)
+            })
+            .collect();
+        let unacknowledged = board
+            .active
+            .values()
+            .filter(|a| a.acknowledged.is_none())
+            .count();
+        let total = board.active.len();
+        drop(board);
+        json!({
+            "active": total,
+            "unacknowledged": unacknowledged,
+            "rollup": self.rollup(),
+            "items": items,
+            "events": events,
+        })
+    }
+
+    /// An alert as the API shows it.
+    fn view(&self, alert: &Alert, now: DateTime<Utc>) -> Value {
+        alert_view(&self.tree, self.timeliness, alert, now)
+    }
+
+    /// Sends the events of rules that have a webhook.
+    pub fn notify(&self, events: &[Event]) {
+        let board = self.board();
+        for event in events {
+            let Some(alert) = board.active.get(&event.alert_id) else {
+                // Cleared since: the store has it, ask it in the background.
+                self.notify_from_store(event.clone());
+                continue;
+            };
+            if let Some(url) = self.config.rules.webhook(&alert.key.rule) {
+                let body = json!({"event": event_view(event), "alert": self.view(alert, event.at)});
+                self.webhooks.deliver(url.to_owned(), event.seq, body);
+            }
+        }
+    }
+
+    fn notify_from_store(&self, event: Event) {
+        let store = self.store.clone();
+        let rules = self.config.rules.clone();
+        let webhooks = self.webhooks.clone();
+        let tree = self.tree.clone();
+        let timeliness = self.timeliness;
+        actix_web::rt::spawn(async move {
+            let id = event.alert_id;
+            let found = store
+                .run(move |conn| ioc_store::alerts::by_ids(conn, &[id]))
+                .await;
+            let Some(alert) = found.ok().and_then(|mut found| found.pop()) else {
+                return;
+            };
+            if let Some(url) = rules.webhook(&alert.key.rule) {
+                let alert = alert_view(&tree, timeliness, &alert, event.at);
+                let body = json!({"event": event_view(&event), "alert": alert});
+                webhooks.deliver(url.to_owned(), event.seq, body);
+            }
+        });
+    }
+}
