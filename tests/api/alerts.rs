@@ -180,6 +180,26 @@ async fn overdue_alert_lifecycle(backend: Backend) {
         Some(1.0),
         "{scrape}"
     );
+    // Filters: a district covers its communes (scope tree, the default) but
+    // not with scope self; severities; an unknown unit is named.
+    let totals = [
+        "/api/v1/alerts?rule=dossier_overdue&unit=697",
+        "/api/v1/alerts?rule=dossier_overdue&unit=697&scope=self",
+        "/api/v1/alerts?rule=dossier_overdue&unit=25432&severity=warning,critical",
+        "/api/v1/alerts?rule=dossier_overdue&severity=info",
+        "/api/v1/alerts?rule=dossier_overdue&state=cleared",
+    ];
+    let mut found = Vec::new();
+    for path in totals {
+        found.push(app.get_json(path).await.1["total"].clone());
+    }
+    assert_eq!(found, [json!(1), json!(0), json!(1), json!(0), json!(0)]);
+    let (status, body) = app.get_json("/api/v1/alerts?unit=99999").await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (404, json!("not_found")),
+        "{body}"
+    );
 
     // Five days overdue: critical, still the same single alert.
     clock.set(t("2026-11-26T09:00:00+07:00"));
