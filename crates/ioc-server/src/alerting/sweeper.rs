@@ -26,6 +26,9 @@ const SQLITE_WRITE_CHUNK: usize = 100;
 const SQLITE_PAUSE: Duration = Duration::from_millis(50);
 /// How long a gap in the change log is waited for.
 const GAP_PATIENCE: Duration = Duration::from_secs(30);
+/// Thresholds are evaluated on a new snapshot of the aggregates, but not
+/// more often than this (snapshots follow each other quickly under ingest).
+const THRESHOLDS_AT_MOST_EVERY: Duration = Duration::from_secs(1);
 /// How often, at most, the last activity of sources is written.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(60);
 
@@ -285,8 +288,8 @@ impl Sweeper {
         }
     }
 
-    /// Threshold rules, on a new snapshot of the aggregates or every
-    /// `evaluate_every`.
+    /// Threshold rules, on a new snapshot of the aggregates (at most once a
+    /// second) or every `evaluate_every`.
     fn threshold_wants(
         &mut self,
         alerting: &Alerting,
@@ -297,7 +300,11 @@ impl Sweeper {
         let version = self.aggregates.version();
         let due = match self.evaluated {
             None => true,
-            Some((at, seen)) => seen != version || at.elapsed() >= alerting.config.evaluate_every,
+            Some((at, seen)) => {
+                let elapsed = at.elapsed();
+                (seen != version && elapsed >= THRESHOLDS_AT_MOST_EVERY)
+                    || elapsed >= alerting.config.evaluate_every
+            }
         };
         if !due || alerting.config.rules.thresholds.is_empty() {
             return;
