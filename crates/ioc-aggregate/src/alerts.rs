@@ -282,6 +282,11 @@ impl AlertRules {
         ids
     }
 
+    /// Whether any rule that is on has a webhook.
+    pub fn has_webhooks(&self) -> bool {
+        self.ids().into_iter().any(|id| self.webhook(id).is_some())
+    }
+
     /// The webhook of rule `id`, if it has one.
     pub fn webhook(&self, id: &str) -> Option<&str> {
         match id {

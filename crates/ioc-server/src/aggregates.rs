@@ -28,7 +28,7 @@ const POLL_LISTENING: Duration = Duration::from_secs(2);
 /// How long a gap in the log is waited for before it counts as rolled back.
 const GAP_PATIENCE: Duration = Duration::from_secs(30);
 /// Changes read per query.
-const PAGE: i64 = 10_000;
+pub(crate) const PAGE: i64 = 10_000;
 /// How often, at most, a checkpoint of the aggregates is written.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 
@@ -312,7 +312,7 @@ async fn catch_up(
 
 /// The changes a follower has not seen: after its position (late commits
 /// in gaps) and after the newest it applied.
-async fn read_log(
+pub(crate) async fn read_log(
     store: &Store,
     follower: &Follower,
 ) -> Result<Vec<changes::Change>, ioc_store::StoreError> {

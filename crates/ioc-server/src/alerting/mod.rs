@@ -8,7 +8,7 @@ mod board;
 mod sweeper;
 mod views;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -28,7 +28,7 @@ use sweeper::Sweeper;
 pub use views::{alert_view, event_view};
 use views::{rollup_unit, unit_view};
 
-/// Changes and events read per query.
+/// Events read per query.
 const PAGE: i64 = 10_000;
 /// Events kept for the `alerts` topic.
 const RECENT_EVENTS: usize = 50;
@@ -47,6 +47,23 @@ pub struct AlertingConfig {
     /// Timeout of one webhook attempt.
     pub webhook_timeout: Duration,
 }
+/// Active alerts of one rollup unit (a district or department).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Rollup {
+    /// The unit's name.
+    pub name: Option<String>,
+    /// Active alerts.
+    pub active: i64,
+    /// Of those, not acknowledged.
+    pub unacknowledged: i64,
+    /// Of those, by severity.
+    pub info: i64,
+    /// Warnings.
+    pub warning: i64,
+    /// Critical.
+    pub critical: i64,
+}
+
 /// A node's alerting: its rules, its board and the versions it publishes.
 pub struct Alerting {
     store: Store,
@@ -70,24 +87,22 @@ impl Alerting {
         tree: Arc<UnitTree>,
         timeliness: TimelinessRules,
     ) -> Result<Arc<Alerting>, StoreError> {
-        let (active, recent) = store
+        let (active, recent, about) = store
             .run(|conn| {
                 let active = ioc_store::alerts::active(conn)?;
                 let recent = ioc_store::alerts::latest_events(conn, RECENT_EVENTS as i64)?;
-                Ok((active, recent))
+                let ids: Vec<i64> = recent.iter().map(|e| e.alert_id).collect();
+                let about: HashMap<i64, AlertKey> = ioc_store::alerts::by_ids(conn, &ids)?
+                    .into_iter()
+                    .map(|a| (a.id, a.key))
+                    .collect();
+                Ok((active, recent, about))
             })
             .await?;
         let mut board = Board {
             seq: recent.last().map_or(0, |e| e.seq),
             ..Board::default()
         };
-        let ids: Vec<i64> = recent.iter().map(|e| e.alert_id).collect();
-        let about: HashMap<i64, AlertKey> = store
-            .run(move |conn| ioc_store::alerts::by_ids(conn, &ids))
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a.key))
-            .collect();
         board.recent = recent
             .into_iter()
             .map(|e| {
@@ -138,10 +153,8 @@ impl Alerting {
         self.board.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Reads the events after the board's position and applies them;
-    /// returns them.
-    pub async fn refresh(&self) -> Result<Vec<Event>, StoreError> {
-        let mut all = Vec::new();
+    /// Reads the events after the board's position and applies them.
+    pub async fn refresh(&self) -> Result<(), StoreError> {
         loop {
             let seq = self.board().seq;
             let (events, alerts) = self
@@ -181,13 +194,11 @@ impl Alerting {
                 }
             }
             self.published.send_modify(|v| *v += 1);
-            let complete = events.len() < PAGE as usize;
-            all.extend(events);
-            if complete {
+            if events.len() < PAGE as usize {
                 break;
             }
         }
-        Ok(all)
+        Ok(())
     }
 
     /// Active alerts by (rule, severity, level of the unit), for metrics:
@@ -222,40 +233,31 @@ impl Alerting {
 
     /// Counts of active alerts per rollup unit (district or department):
     /// all, unacknowledged, and per severity.
-    pub fn rollup(&self) -> Value {
-        let board = self.board();
-        let mut units: HashMap<String, Value> = HashMap::new();
+    pub fn rollup(&self) -> BTreeMap<String, Rollup> {
+        self.rollup_of(&self.board())
+    }
+
+    fn rollup_of(&self, board: &Board) -> BTreeMap<String, Rollup> {
+        let mut units: BTreeMap<String, Rollup> = BTreeMap::new();
         for alert in board.active.values() {
-            let entry = units
-                .entry(rollup_unit(&self.tree, &alert.key.unit))
-                .or_insert_with(|| {
-                    json!({"active": 0, "unacknowledged": 0, "info": 0, "warning": 0, "critical": 0})
-                });
-            let bump = |entry: &mut Value, field: &str| {
-                if let Some(n) = entry.get_mut(field) {
-                    *n = json!(n.as_i64().unwrap_or(0) + 1);
-                }
-            };
-            bump(entry, "active");
-            if alert.acknowledged.is_none() {
-                bump(entry, "unacknowledged");
+            let code = rollup_unit(&self.tree, &alert.key.unit);
+            let counts = units.entry(code).or_insert_with_key(|code| Rollup {
+                name: UnitCode::parse(code)
+                    .ok()
+                    .and_then(|c| self.tree.get(&c))
+                    .map(|u| u.name.clone()),
+                ..Rollup::default()
+            });
+            counts.active += 1;
+            counts.unacknowledged += i64::from(alert.acknowledged.is_none());
+            match Severity::parse(&alert.severity) {
+                Some(Severity::Info) => counts.info += 1,
+                Some(Severity::Warning) => counts.warning += 1,
+                Some(Severity::Critical) => counts.critical += 1,
+                None => {}
             }
-            bump(entry, &alert.severity);
         }
-        let mut rows: Vec<(String, Value)> = units.into_iter().collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        Value::Object(
-            rows.into_iter()
-                .map(|(code, mut counts)| {
-                    let name = UnitCode::parse(&code)
-                        .ok()
-                        .and_then(|c| self.tree.get(&c))
-                        .map(|u| u.name.clone());
-                    counts["name"] = json!(name);
-                    (code, counts)
-                })
-                .collect(),
-        )
+        units
     }
 
     /// The `alerts` topic: rollups, the most urgent active alerts (newest
@@ -292,12 +294,10 @@ impl Alerting {
             .values()
             .filter(|a| a.acknowledged.is_none())
             .count();
-        let total = board.active.len();
-        drop(board);
         json!({
-            "active": total,
+            "active": board.active.len(),
             "unacknowledged": unacknowledged,
-            "rollup": self.rollup(),
+            "rollup": self.rollup_of(&board),
             "items": items,
             "events": events,
         })
@@ -308,13 +308,32 @@ impl Alerting {
         alert_view(&self.tree, self.timeliness, alert, now)
     }
 
-    /// Sends the events of rules that have a webhook.
-    pub fn notify(&self, events: &[Event]) {
-        let board = self.board();
+    /// Sends `events`, transitions this node wrote, to the webhooks of
+    /// their rules, in order. Delivery is best effort: a failure to read
+    /// the alerts is logged.
+    pub async fn notify(&self, events: &[Event]) {
+        if events.is_empty() || !self.config.rules.has_webhooks() {
+            return;
+        }
+        let ids: Vec<i64> = events
+            .iter()
+            .map(|e| e.alert_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let alerts: HashMap<i64, Alert> = match self
+            .store
+            .run(move |conn| ioc_store::alerts::by_ids(conn, &ids))
+            .await
+        {
+            Ok(found) => found.into_iter().map(|a| (a.id, a)).collect(),
+            Err(e) => {
+                tracing::warn!(message = "Cannot read alerts for their webhooks.", error = %e);
+                return;
+            }
+        };
         for event in events {
-            let Some(alert) = board.active.get(&event.alert_id) else {
-                // Cleared since: the store has it, ask it in the background.
-                self.notify_from_store(event.clone());
+            let Some(alert) = alerts.get(&event.alert_id) else {
                 continue;
             };
             if let Some(url) = self.config.rules.webhook(&alert.key.rule) {
@@ -322,27 +341,5 @@ impl Alerting {
                 self.webhooks.deliver(url.to_owned(), event.seq, body);
             }
         }
-    }
-
-    fn notify_from_store(&self, event: Event) {
-        let store = self.store.clone();
-        let rules = self.config.rules.clone();
-        let webhooks = self.webhooks.clone();
-        let tree = self.tree.clone();
-        let timeliness = self.timeliness;
-        actix_web::rt::spawn(async move {
-            let id = event.alert_id;
-            let found = store
-                .run(move |conn| ioc_store::alerts::by_ids(conn, &[id]))
-                .await;
-            let Some(alert) = found.ok().and_then(|mut found| found.pop()) else {
-                return;
-            };
-            if let Some(url) = rules.webhook(&alert.key.rule) {
-                let alert = alert_view(&tree, timeliness, &alert, event.at);
-                let body = json!({"event": event_view(&event), "alert": alert});
-                webhooks.deliver(url.to_owned(), event.seq, body);
-            }
-        });
     }
 }

@@ -12,9 +12,9 @@ use ioc_aggregate::follow::Follower;
 use ioc_store::alerts::{AlertKey, Wanted};
 use ioc_store::{Store, StoreError, changes, snapshot, tokens};
 
+use super::Alerting;
 use super::board::Board;
-use super::{Alerting, PAGE};
-use crate::aggregates::Aggregates;
+use crate::aggregates::{Aggregates, PAGE as LOG_PAGE, read_log};
 
 /// How often the sweeper looks at the clock and the logs.
 const TICK: Duration = Duration::from_millis(500);
@@ -190,18 +190,21 @@ impl Sweeper {
             } else {
                 WRITE_CHUNK
             };
+            let mut written = Vec::new();
             for chunk in wanted.chunks(size) {
                 let chunk = chunk.to_vec();
-                alerting
-                    .store
-                    .run(move |conn| ioc_store::alerts::reconcile(conn, &chunk, now))
-                    .await?;
+                written.extend(
+                    alerting
+                        .store
+                        .run(move |conn| ioc_store::alerts::reconcile(conn, &chunk, now))
+                        .await?,
+                );
                 if sqlite && wanted.len() > size {
                     tokio::time::sleep(SQLITE_PAUSE).await;
                 }
             }
-            let events = alerting.refresh().await?;
-            alerting.notify(&events);
+            alerting.refresh().await?;
+            alerting.notify(&written).await;
         }
         self.save_activity(alerting).await
     }
@@ -214,18 +217,8 @@ impl Sweeper {
     ) -> Result<HashSet<DossierId>, StoreError> {
         let mut touched = HashSet::new();
         loop {
-            let (position, newest) = (self.follower.position(), self.follower.newest());
-            let found = alerting
-                .store
-                .run(move |conn| {
-                    let mut found = changes::after(conn, position, PAGE)?;
-                    if newest > position {
-                        found.extend(changes::after(conn, newest, PAGE)?);
-                    }
-                    Ok(found)
-                })
-                .await?;
-            let complete = found.len() < PAGE as usize;
+            let found = read_log(&alerting.store, &self.follower).await?;
+            let complete = found.len() < LOG_PAGE as usize;
             let now = self.aggregates.now();
             let (index, last_seen, unsaved, saved) = (
                 &mut self.index,
@@ -352,6 +345,8 @@ impl Sweeper {
         else {
             return Ok(());
         };
+        // Read every sweep (one query on a small table), so that a source
+        // is watched from the sweep after its token is created.
         let sources = if rule.sources.is_empty() {
             alerting.store.run(tokens::ingest_sources).await?
         } else {

@@ -1,10 +1,9 @@
 //! The alerts API: list and read alerts with their history, roll them up
 //! per district, and acknowledge them.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use ioc_aggregate::alerts::Severity;
+use ioc_aggregate::ranking::Scope;
 use ioc_store::alerts::{AckOutcome, Filter};
 use serde::Deserialize;
 use serde_json::json;
@@ -12,30 +11,14 @@ use serde_json::json;
 use crate::alerting::{alert_view, event_view};
 use crate::auth::{self, Role};
 use crate::error::ApiError;
-use crate::routes::read::authorize;
+use crate::routes::read::{Query, authorize, bounded, scope};
 use crate::startup::AppState;
 use crate::views::bad;
-
-type Query = web::Query<HashMap<String, String>>;
 
 /// Most alerts on one page.
 const MAX_PER_PAGE: i64 = 500;
 /// Longest acknowledgement note, in characters.
 const MAX_NOTE_CHARS: usize = 2_000;
-
-fn number(query: &Query, name: &str, default: i64, max: i64) -> Result<i64, ApiError> {
-    query.get(name).map_or(Ok(default), |raw| {
-        raw.parse::<i64>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                bad(
-                    name,
-                    format!("{raw:?} is not a whole number from 1 to {max}"),
-                )
-            })
-    })
-}
 
 fn filter(query: &Query, state: &AppState) -> Result<Filter, ApiError> {
     let active = match query.get("state").map(String::as_str) {
@@ -60,40 +43,32 @@ fn filter(query: &Query, state: &AppState) -> Result<Filter, ApiError> {
             ));
         }
     };
-    let severities =
-        query
-            .get("severity")
-            .map(|raw| {
-                raw.split(',')
-                    .map(|s| {
-                        Severity::parse(s).map(|s| s.as_str().to_owned()).ok_or_else(|| {
-                        bad(
-                            "severity",
-                            format!("unknown severity {s:?} (expected info, warning or critical)"),
-                        )
-                    })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
+    let severity = |s: &str| {
+        Severity::parse(s)
+            .map(|s| s.as_str().to_owned())
+            .ok_or_else(|| {
+                bad(
+                    "severity",
+                    format!("unknown severity {s:?} (expected info, warning or critical)"),
+                )
             })
-            .transpose()?;
+    };
+    let severities = query
+        .get("severity")
+        .map(|raw| raw.split(',').map(severity).collect::<Result<Vec<_>, _>>())
+        .transpose()?;
     let units = query
         .get("unit")
         .map(|raw| {
             let code = state.views.unit_code(raw)?;
-            Ok::<_, ApiError>(match query.get("scope").map(String::as_str) {
-                None | Some("tree") => state
+            Ok::<_, ApiError>(match scope(query, Scope::Tree)? {
+                Scope::Tree => state
                     .tree
                     .subtree(&code)
                     .into_iter()
                     .map(|c| c.as_str().to_owned())
                     .collect(),
-                Some("self") => vec![code.as_str().to_owned()],
-                Some(other) => {
-                    return Err(bad(
-                        "scope",
-                        format!("unknown scope {other:?} (expected self or tree)"),
-                    ));
-                }
+                Scope::Own => vec![code.as_str().to_owned()],
             })
         })
         .transpose()?;
@@ -116,8 +91,8 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
     let filter = filter(&query, &state)?;
-    let page = number(&query, "page", 1, i64::from(u32::MAX))?;
-    let per_page = number(&query, "per_page", 50, MAX_PER_PAGE)?;
+    let page = bounded(&query, "page", 1, i64::from(u32::MAX), "a whole number")?;
+    let per_page = bounded(&query, "per_page", 50, MAX_PER_PAGE, "a whole number")?;
     let offset = (page - 1) * per_page;
     let (alerts, total) = state
         .store
@@ -229,7 +204,7 @@ pub async fn acknowledge(
             if let Err(e) = state.alerting.refresh().await {
                 tracing::warn!(message = "Cannot refresh the alert board.", error = %e);
             }
-            state.alerting.notify(std::slice::from_ref(&event));
+            state.alerting.notify(std::slice::from_ref(&event)).await;
             let mut view = alert_view(&state.tree, state.timeliness, &alert, now);
             view["event"] = event_view(&event);
             Ok(HttpResponse::Ok().json(view))

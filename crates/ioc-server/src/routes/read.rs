@@ -14,7 +14,8 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::views::bad;
 
-type Query = web::Query<HashMap<String, String>>;
+/// A request's query parameters.
+pub(crate) type Query = web::Query<HashMap<String, String>>;
 
 /// Reads need a viewer (or higher) token unless `auth.public_read` is on.
 pub(crate) async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
@@ -36,7 +37,27 @@ fn window(query: &Query, state: &AppState) -> Result<(Window, Window), ApiError>
         .window(query.get("window").map(String::as_str), range)
 }
 
-fn scope(query: &Query, default: Scope) -> Result<Scope, ApiError> {
+/// The whole number `name` of the query, `default` when absent; from 1 to
+/// `max`, or a 400 that says so (`what` names the number: "a number of days").
+pub(crate) fn bounded<T>(
+    query: &Query,
+    name: &str,
+    default: T,
+    max: T,
+    what: &str,
+) -> Result<T, ApiError>
+where
+    T: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display,
+{
+    query.get(name).map_or(Ok(default), |raw| {
+        raw.parse::<T>()
+            .ok()
+            .filter(|n| *n >= T::from(1) && *n <= max)
+            .ok_or_else(|| bad(name, format!("{raw:?} is not {what} from 1 to {max}")))
+    })
+}
+
+pub(crate) fn scope(query: &Query, default: Scope) -> Result<Scope, ApiError> {
     query.get("scope").map_or(Ok(default), |s| {
         Scope::parse(s).map_err(|e| bad("scope", e))
     })
@@ -124,19 +145,7 @@ pub async fn trend(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
     let code = state.views.unit_code(&path)?;
-    let days = match query.get("days") {
-        None => 30,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|d| (1..=TREND_MAX_DAYS).contains(d))
-            .ok_or_else(|| {
-                bad(
-                    "days",
-                    format!("{raw:?} is not a number of days from 1 to {TREND_MAX_DAYS}"),
-                )
-            })?,
-    };
+    let days = bounded(&query, "days", 30, TREND_MAX_DAYS, "a number of days")?;
     let scope = scope(&query, Scope::Tree)?;
     json_cached(&req, &state, || Ok(state.views.trend(&code, days, scope)))
 }
