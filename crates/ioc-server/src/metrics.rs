@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ioc_stream::{Disconnect, FrameKind, Hub};
 
 use crate::alerting::Alerting;
-use prometheus::core::{Collector, Desc};
+use prometheus::core::{Atomic, Collector, Desc, GenericCounter};
 use prometheus::proto::MetricFamily;
 use prometheus::{
     GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
@@ -234,17 +234,13 @@ impl Collector for StreamMetrics {
         gauge(&self.sessions, stats.sessions);
         gauge(&self.queued, stats.queued);
         gauge(&self.topics, stats.topics);
-        let counter = |c: &IntCounter, v: u64| {
-            c.reset();
-            c.inc_by(v);
-        };
         for (kind, n) in FrameKind::ALL.iter().zip(stats.frames) {
-            counter(&self.frames.with_label_values(&[kind.as_str()]), n);
+            set_counter(&self.frames.with_label_values(&[kind.as_str()]), n);
         }
-        counter(&self.coalesced, stats.coalesced);
-        counter(&self.dropped, stats.dropped);
+        set_counter(&self.coalesced, stats.coalesced);
+        set_counter(&self.dropped, stats.dropped);
         for (reason, n) in Disconnect::ALL.iter().zip(stats.disconnects) {
-            counter(&self.disconnects.with_label_values(&[reason.as_str()]), n);
+            set_counter(&self.disconnects.with_label_values(&[reason.as_str()]), n);
         }
         [
             self.sessions.collect(),
@@ -259,7 +255,13 @@ impl Collector for StreamMetrics {
     }
 }
 
-/// `ioc_alerts_active{rule,severity,level}`.
+/// Sets a counter to a total kept elsewhere (read at scrape time).
+fn set_counter<P: Atomic>(counter: &GenericCounter<P>, total: P::T) {
+    counter.reset();
+    counter.inc_by(total);
+}
+
+/// `ioc_alerts_active{rule,severity,level}`, and the sweeps' count and time.
 struct AlertMetrics {
     alerting: Arc<Alerting>,
     active: IntGaugeVec,
@@ -314,10 +316,8 @@ impl Collector for AlertMetrics {
                 .set(n);
         }
         let (sweeps, took) = self.alerting.sweeps();
-        self.sweeps.reset();
-        self.sweeps.inc_by(sweeps);
-        self.sweep_seconds.reset();
-        self.sweep_seconds.inc_by(took.as_secs_f64());
+        set_counter(&self.sweeps, sweeps);
+        set_counter(&self.sweep_seconds, took.as_secs_f64());
         [
             self.active.collect(),
             self.sweeps.collect(),

@@ -8,7 +8,7 @@ mod board;
 mod sweeper;
 mod views;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -91,11 +91,11 @@ impl Alerting {
             .run(|conn| {
                 let active = ioc_store::alerts::active(conn)?;
                 let recent = ioc_store::alerts::latest_events(conn, RECENT_EVENTS as i64)?;
-                let ids: Vec<i64> = recent.iter().map(|e| e.alert_id).collect();
-                let about: HashMap<i64, AlertKey> = ioc_store::alerts::by_ids(conn, &ids)?
-                    .into_iter()
-                    .map(|a| (a.id, a.key))
-                    .collect();
+                let about: HashMap<i64, AlertKey> =
+                    ioc_store::alerts::by_ids(conn, &alert_ids(&recent))?
+                        .into_iter()
+                        .map(|a| (a.id, a.key))
+                        .collect();
                 Ok((active, recent, about))
             })
             .await?;
@@ -161,13 +161,7 @@ impl Alerting {
                 .store
                 .run(move |conn| {
                     let events = ioc_store::alerts::events_after(conn, seq, PAGE)?;
-                    let ids: Vec<i64> = events
-                        .iter()
-                        .map(|e| e.alert_id)
-                        .collect::<HashSet<_>>()
-                        .into_iter()
-                        .collect();
-                    let alerts = ioc_store::alerts::by_ids(conn, &ids)?;
+                    let alerts = ioc_store::alerts::by_ids(conn, &alert_ids(&events))?;
                     Ok((events, alerts))
                 })
                 .await?;
@@ -315,12 +309,7 @@ impl Alerting {
         if events.is_empty() || !self.config.rules.has_webhooks() {
             return;
         }
-        let ids: Vec<i64> = events
-            .iter()
-            .map(|e| e.alert_id)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        let ids = alert_ids(events);
         let alerts: HashMap<i64, Alert> = match self
             .store
             .run(move |conn| ioc_store::alerts::by_ids(conn, &ids))
@@ -342,4 +331,12 @@ impl Alerting {
             }
         }
     }
+}
+
+/// The alerts `events` are about, each once.
+fn alert_ids(events: &[Event]) -> Vec<i64> {
+    let mut ids: Vec<i64> = events.iter().map(|e| e.alert_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
