@@ -426,16 +426,14 @@ impl DueIndex {
             let Some((_, id)) = self.queue.pop_first() else {
                 break;
             };
-            if let Some(open) = self.open.get_mut(&id) {
-                open.next = {
-                    let due_at = open.due_at;
-                    let next =
-                        next_change(self.timeliness, &self.overdue, &self.due_soon, due_at, now);
-                    if let Some(at) = next {
-                        self.queue.insert((at, id.clone()));
-                    }
-                    next
-                };
+            if let Some(due_at) = self.open.get(&id).map(|open| open.due_at) {
+                let next = self.next_change(due_at, now);
+                if let Some(at) = next {
+                    self.queue.insert((at, id.clone()));
+                }
+                if let Some(open) = self.open.get_mut(&id) {
+                    open.next = next;
+                }
             }
             due.push(id);
         }
@@ -447,8 +445,17 @@ impl DueIndex {
         self.queue.first().map(|(at, _)| *at)
     }
 
+    /// The first instant after `now` at which a dossier due at `due_at`
+    /// changes stage: due soon, overdue, or a further severity step.
     fn next_change(&self, due_at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        next_change(self.timeliness, &self.overdue, &self.due_soon, due_at, now)
+        let t = self.timeliness;
+        let soon = self.due_soon.iter().map(|r| due_soon_from(t, r, due_at));
+        let late = std::iter::once(t.overdue_from(due_at));
+        let steps = self
+            .overdue
+            .iter()
+            .flat_map(|r| r.steps.iter().map(|s| overdue_by(t, due_at, s.days)));
+        soon.chain(late).chain(steps).filter(|at| *at > now).min()
     }
 
     /// What the overdue and due-soon rules want for dossier `id` at `now`
@@ -540,21 +547,6 @@ fn due_soon_from(t: TimelinessRules, rule: &DueSoonRule, due_at: DateTime<Utc>) 
     }
 }
 
-fn next_change(
-    t: TimelinessRules,
-    overdue: &Option<OverdueRule>,
-    due_soon: &Option<DueSoonRule>,
-    due_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let soon = due_soon.iter().map(|r| due_soon_from(t, r, due_at));
-    let late = std::iter::once(t.overdue_from(due_at));
-    let steps = overdue
-        .iter()
-        .flat_map(|r| r.steps.iter().map(|s| overdue_by(t, due_at, s.days)));
-    soon.chain(late).chain(steps).filter(|at| *at > now).min()
-}
-
 /// What one threshold rule wants for one unit, given whether its alert is
 /// active now; `None` when nothing changes.
 pub fn judge(rule: &ThresholdRule, ratio: Ratio, limit: f64, active: bool) -> Option<Want> {
@@ -598,6 +590,8 @@ pub fn judge(rule: &ThresholdRule, ratio: Ratio, limit: f64, active: bool) -> Op
     }
 }
 
+/// Whether `key` is a count (`Keys::get` gives counts as n / 1, and ratios
+/// of an empty `Keys` as 0 / 0).
 fn is_count(key: &str) -> bool {
     crate::keys::Keys::default()
         .get(key)
