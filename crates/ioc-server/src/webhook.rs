@@ -4,7 +4,7 @@
 //! receiver can drop a repeat.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -19,11 +19,11 @@ const QUEUE: usize = 10_000;
 
 /// Sends events to webhook receivers in the background, one queue and
 /// one sender task per receiver URL.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Webhooks {
     attempts: u32,
     timeout: Duration,
-    queues: Arc<Mutex<HashMap<String, Queue>>>,
+    queues: Mutex<HashMap<String, Queue>>,
 }
 
 /// The queue of one receiver: event seqs and bodies.
@@ -40,7 +40,7 @@ impl Webhooks {
         Webhooks {
             attempts,
             timeout,
-            queues: Arc::default(),
+            queues: Mutex::default(),
         }
     }
 
