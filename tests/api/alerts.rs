@@ -467,6 +467,45 @@ async fn acknowledging_needs_an_operator_token_and_a_known_alert() {
         (400, json!("malformed_json")),
         "{body}"
     );
+    // A note over 2,000 characters, and a body over 16 KiB, are refused.
+    let long_note = json!({"note": "ư".repeat(2_001)}).to_string();
+    let oversized = json!({"note": "x".repeat(20_000)}).to_string();
+    for (body, status, error, says) in [
+        (
+            long_note,
+            400,
+            "invalid_parameter",
+            "note: longer than 2000 characters",
+        ),
+        (
+            oversized,
+            413,
+            "payload_too_large",
+            "exceeds the limit of 16384 bytes",
+        ),
+    ] {
+        let (got, answer) = app
+            .send(
+                awc::http::Method::POST,
+                &path,
+                Some("application/json"),
+                Some(&operator),
+                body,
+            )
+            .await;
+        assert_eq!(
+            (got, answer["error"].clone()),
+            (status, json!(error)),
+            "{answer}"
+        );
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(says),
+            "{answer}"
+        );
+    }
     let unacked = app.get_json(&format!("/api/v1/alerts/{id}")).await.1;
     assert_eq!(
         unacked["acknowledged"], false,

@@ -12,6 +12,7 @@ use crate::alerting::{alert_view, event_view};
 use crate::auth::{self, Role};
 use crate::error::ApiError;
 use crate::routes::read::{Query, authorize, bounded, scope};
+use crate::routes::read_body;
 use crate::startup::AppState;
 use crate::views::bad;
 
@@ -19,6 +20,11 @@ use crate::views::bad;
 const MAX_PER_PAGE: i64 = 500;
 /// Longest acknowledgement note, in characters.
 const MAX_NOTE_CHARS: usize = 2_000;
+/// Largest acknowledgement body, in bytes (a note of 2,000 characters in
+/// any script fits).
+const MAX_ACK_BODY_BYTES: usize = 16 * 1024;
+/// What a 413 of an acknowledgement advises.
+const ACK_ADVICE: &str = "; an acknowledgement takes {\"note\"} of at most 2,000 characters";
 
 fn filter(query: &Query, state: &AppState) -> Result<Filter, ApiError> {
     let active = match query.get("state").map(String::as_str) {
@@ -165,12 +171,13 @@ struct AckBody {
 pub async fn acknowledge(
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth::authenticate(&req, &state.store, &state.tree).await?;
     auth::require(&principal, Role::Operator)?;
     let id = alert_id(&path)?;
+    let body = read_body(body, MAX_ACK_BODY_BYTES, ACK_ADVICE).await?;
     let body: AckBody = if body.iter().all(u8::is_ascii_whitespace) {
         AckBody::default()
     } else {

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::auth::{self, Principal, Role};
 use crate::error::ApiError;
+use crate::routes::read_body;
 use crate::startup::AppState;
 
 /// `POST /api/v1/dossiers`: a JSON array (`application/json`) or NDJSON
@@ -37,7 +38,7 @@ pub async fn post_dossiers(
             )));
         }
     };
-    let body = read_body(body, state.ingest.max_body_bytes).await?;
+    let body = read_body(body, state.ingest.max_body_bytes, INGEST_ADVICE).await?;
     let tree = state.tree.clone();
     let limit = state.ingest.max_batch_records;
     let records = web::block(
@@ -150,7 +151,7 @@ pub async fn put_procedures(
                 .to_owned(),
         ));
     }
-    let body = read_body(body, state.ingest.max_body_bytes).await?;
+    let body = read_body(body, state.ingest.max_body_bytes, INGEST_ADVICE).await?;
     let catalog = Catalog::read(
         state.tree.levels(),
         vec![("request body".to_owned(), body.as_ref())],
@@ -198,7 +199,7 @@ async fn dvcqg_request(
     service: &str,
 ) -> Result<(Principal, String, dvcqg::Envelope), ApiError> {
     let (principal, source) = ingest_principal(req, state).await?;
-    let body = read_body(body, state.ingest.max_body_bytes).await?;
+    let body = read_body(body, state.ingest.max_body_bytes, INGEST_ADVICE).await?;
     let envelope = dvcqg::split(&body, service)?;
     within_limit(envelope.records.len(), state.ingest.max_batch_records)?;
     Ok((principal, source, envelope))
@@ -308,6 +309,9 @@ fn dvcqg_answer(result: Result<BatchReport, ApiError>) -> HttpResponse {
     }
 }
 
+/// What a 413 of an ingest endpoint advises.
+const INGEST_ADVICE: &str = " (ingest.max_body_bytes); send smaller batches";
+
 fn within_limit(count: usize, limit: usize) -> Result<(), BatchError> {
     if count > limit {
         Err(BatchError::TooManyRecords { count, limit })
@@ -321,23 +325,6 @@ fn media_type(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
     let essence = value.split(';').next()?.trim().to_ascii_lowercase();
     (!essence.is_empty()).then_some(essence)
-}
-
-/// The whole body, refused with 413 past `limit` bytes.
-async fn read_body(body: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
-    let too_large = || {
-        ApiError::PayloadTooLarge(format!(
-            "the request body exceeds the limit of {limit} bytes (ingest.max_body_bytes); send smaller batches"
-        ))
-    };
-    match body.to_bytes_limited(limit).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Err(_limit_exceeded) => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::BadRequest {
-            code: "unreadable_body",
-            message: format!("the request body could not be read: {e}"),
-        }),
-    }
 }
 
 #[cfg(test)]
