@@ -534,12 +534,27 @@ async fn acknowledging_needs_an_operator_token_and_a_known_alert() {
     );
     let listed = app.get_json("/api/v1/alerts?ack=unacknowledged").await.1;
     assert_eq!(listed["total"], 0);
-    let (status, body) = app.get_json("/api/v1/alerts?severity=urgent").await;
-    assert_eq!(
-        (status, body["error"].clone()),
-        (400, json!("invalid_parameter")),
-        "{body}"
-    );
+    for (query, says) in [
+        ("severity=urgent", "severity: unknown severity \"urgent\""),
+        ("state=open", "state: unknown state \"open\""),
+        (
+            "per_page=501",
+            "per_page: \"501\" is not a whole number from 1 to 500",
+        ),
+        ("page=0", "page: \"0\" is not a whole number"),
+        ("unit=697&scope=all", "scope: unknown scope \"all\""),
+    ] {
+        let (status, body) = app.get_json(&format!("/api/v1/alerts?{query}")).await;
+        assert_eq!(
+            (status, body["error"].clone()),
+            (400, json!("invalid_parameter")),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap_or_default().contains(says),
+            "{query}: {body}"
+        );
+    }
 }
 
 /// An alert rules file with `text` in a new temporary directory; the
