@@ -16,6 +16,11 @@ const ioc = (() => {
     return response.json();
   }
 
+  /** `value` as HTML text: names from reference data never become markup. */
+  function esc(value) {
+    return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
   /** A URL of the API carrying the page's token (for downloads). */
   function withToken(path) {
     if (!token) return path;
@@ -113,5 +118,5 @@ const ioc = (() => {
     }
   }
 
-  return { api, withToken, Live, params };
+  return { api, esc, withToken, Live, params };
 })();

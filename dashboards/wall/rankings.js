@@ -82,10 +82,10 @@ function render() {
   $("rows").replaceChildren(...rows.map((item) => {
     const tr = document.createElement("tr");
     tr.dataset.unit = item.unit;
-    tr.innerHTML = `<td>${item.rank ?? i18n.t("unranked")}</td><td class="text">${item.name}</td>` +
-      `<td data-value="${item.value ?? ""}">${format(item.value)}</td>` +
+    tr.innerHTML = `<td>${item.rank ?? i18n.t("unranked")}</td><td class="text">${ioc.esc(item.name)}</td>` +
+      `<td data-value="${ioc.esc(item.value)}">${format(item.value)}</td>` +
       `<td>${i18n.number(item.numerator)} / ${i18n.number(item.denominator)}</td>` +
-      `<td>${item.previous_rank ?? "–"}</td><td>${movement(item.movement)}</td>`;
+      `<td>${ioc.esc(item.previous_rank ?? "–")}</td><td>${movement(item.movement)}</td>`;
     tr.onclick = () => openDrill(item);
     return tr;
   }));
@@ -116,7 +116,7 @@ function renderDrill(value) {
   $("drill-rows").replaceChildren(...rows.map((c) => {
     const tr = document.createElement("tr");
     const k = c.keys;
-    tr.innerHTML = `<td>${c.name}</td><td>${i18n.number(k.received)}</td><td>${i18n.percent(k.online_share)}</td>` +
+    tr.innerHTML = `<td>${ioc.esc(c.name)}</td><td>${i18n.number(k.received)}</td><td>${i18n.percent(k.online_share)}</td>` +
       `<td>${i18n.percent(k.on_time_rate)}</td><td>${i18n.number(k.pending)}</td><td>${i18n.number(k.pending_overdue)}</td>`;
     return tr;
   }));

@@ -88,7 +88,7 @@ function renderOverview() {
     card.dataset.key = key;
     const [num, den] = parts(keys);
     const goalText = goal ? `${i18n.t("target")} ${goal[0].replace(">=", "≥").replace("<=", "≤")} ${i18n.percent(goal[1], goal[1] < 0.01 ? 1 : 0)}` : "";
-    card.innerHTML = `<div class="label">${i18n.t(key)}</div><div class="value" data-value="${keys[key] ?? ""}">${i18n.percent(keys[key])}</div>` +
+    card.innerHTML = `<div class="label">${i18n.t(key)}</div><div class="value" data-value="${ioc.esc(keys[key])}">${i18n.percent(keys[key])}</div>` +
       `<div class="detail">${i18n.number(num)} / ${i18n.number(den)} · ${goalText}</div>`;
     return card;
   }));
@@ -114,11 +114,11 @@ function tile(child, compact) {
   const open = page.alerts?.rollup?.[child.unit]?.unacknowledged;
   const badge = open ? `<span class="badge" title="${i18n.t("alerts_open", open)}">${i18n.number(open)}</span>` : "";
   if (compact) {
-    el.innerHTML = `<div class="name" title="${child.name}">${badge}${child.name}</div>` +
+    el.innerHTML = `<div class="name" title="${ioc.esc(child.name)}">${badge}${ioc.esc(child.name)}</div>` +
       `<div class="line"><b>${i18n.percent(k.online_share, 0)}</b><span>${i18n.number(k.pending_overdue)} ${i18n.t("pending_overdue").toLowerCase()}</span></div>`;
     return el;
   }
-  el.innerHTML = `<div class="name" title="${child.name}">${badge}${child.name}</div>` +
+  el.innerHTML = `<div class="name" title="${ioc.esc(child.name)}">${badge}${ioc.esc(child.name)}</div>` +
     `<div class="big">${i18n.percent(k.online_share, 0)}</div>` +
     `<div class="row"><span>${i18n.t("received")}</span><span>${i18n.number(k.received)}</span></div>` +
     `<div class="row"><span>${i18n.t("pending")}</span><span>${i18n.number(k.pending)}</span></div>` +
@@ -172,7 +172,7 @@ function renderDrill() {
   const rows = page.drillValue.children.map((c) => {
     const tr = document.createElement("tr");
     const k = c.keys;
-    tr.innerHTML = `<td>${c.name}</td><td>${i18n.number(k.received)}</td><td>${i18n.percent(k.online_share)}</td>` +
+    tr.innerHTML = `<td>${ioc.esc(c.name)}</td><td>${i18n.number(k.received)}</td><td>${i18n.percent(k.online_share)}</td>` +
       `<td>${i18n.percent(k.on_time_rate)}</td><td>${i18n.number(k.pending)}</td><td>${i18n.number(k.pending_overdue)}</td>`;
     return tr;
   });
@@ -203,13 +203,13 @@ function drawTrend(days) {
   const y = (f) => top + (height - top - bottom) * (1 - f);
   const parts = days.map((d, i) => {
     const h = (height - top - bottom) * d.received / max;
-    return `<rect class="bar" x="${i * step + 2}" y="${height - bottom - h}" width="${step - 4}" height="${h}"><title>${d.date}: ${d.received}</title></rect>`;
+    return `<rect class="bar" x="${i * step + 2}" y="${height - bottom - h}" width="${step - 4}" height="${h}"><title>${ioc.esc(d.date)}: ${i18n.number(d.received)}</title></rect>`;
   });
   const points = days.map((d, i) => d.online_share === null ? null : `${i * step + step / 2},${y(d.online_share)}`).filter(Boolean);
   parts.push(`<polyline class="line" points="${points.join(" ")}"/>`);
   days.forEach((d, i) => {
     const last = i === days.length - 1;
-    if (i % 5 === 0 || last) parts.push(`<text x="${last ? width - 2 : i * step + 2}" y="${height - 4}"${last ? ' text-anchor="end"' : ""}>${d.date.slice(5)}</text>`);
+    if (i % 5 === 0 || last) parts.push(`<text x="${last ? width - 2 : i * step + 2}" y="${height - 4}"${last ? ' text-anchor="end"' : ""}>${ioc.esc(d.date.slice(5))}</text>`);
   });
   parts.push(`<text x="4" y="${top + 12}">${i18n.number(max)} ${i18n.t("dossiers")}</text>`);
   svg.innerHTML = parts.join("");

@@ -5,6 +5,7 @@ mod alerts;
 mod catalog;
 mod dashboards;
 mod dvcqg;
+mod hardening;
 mod health;
 mod helpers;
 mod ingest;

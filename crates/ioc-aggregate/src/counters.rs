@@ -75,13 +75,15 @@ impl AddAssign<&Counts> for Counts {
     }
 }
 
-/// Counts per local day, stored densely from the first day with data:
-/// updates and range sums index a slice instead of searching a tree.
+/// Counts per local day with data, in day order: the cost of a unit grows
+/// with the days that have counts, never with the span between its first
+/// and last day (a record dated year 1 or 9999 costs one entry, not
+/// millions). Updates near the end (today) append; range sums are a
+/// binary search and a slice.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DaySeries {
-    /// Day number (days since the common era) of `counts[0]`.
-    base: i32,
-    counts: Vec<Counts>,
+    /// (day number since the common era, counts), ascending, none all zero.
+    days: Vec<(i32, Counts)>,
 }
 
 fn day_number(day: chrono::NaiveDate) -> i32 {
@@ -89,74 +91,69 @@ fn day_number(day: chrono::NaiveDate) -> i32 {
 }
 
 impl DaySeries {
-    /// The counts of `day`, added if missing.
-    pub(crate) fn get_mut(&mut self, day: chrono::NaiveDate) -> &mut Counts {
+    /// Adds `delta` to `counter` on `day`; a day whose counts all return
+    /// to zero is dropped.
+    pub(crate) fn add(&mut self, day: chrono::NaiveDate, counter: Counter, delta: i64) {
         let n = day_number(day);
-        if self.counts.is_empty() {
-            self.base = n;
+        let at = match self.days.last() {
+            Some((last, _)) if *last == n => Ok(self.days.len() - 1),
+            Some((last, _)) if *last < n => Err(self.days.len()),
+            _ => self.days.binary_search_by_key(&n, |(d, _)| *d),
+        };
+        let index = at.unwrap_or_else(|index| {
+            self.days.insert(index, (n, Counts::default()));
+            index
+        });
+        let counts = &mut self.days[index].1;
+        counts[counter] += delta;
+        if counts.is_zero() {
+            self.days.remove(index);
         }
-        if n < self.base {
-            let missing = (self.base - n) as usize;
-            self.counts
-                .splice(0..0, std::iter::repeat_n(Counts::default(), missing));
-            self.base = n;
-        }
-        let index = (n - self.base) as usize;
-        if index >= self.counts.len() {
-            self.counts.resize(index + 1, Counts::default());
-        }
-        &mut self.counts[index]
     }
 
     /// The counts of `day`, if any.
     pub(crate) fn get(&self, day: chrono::NaiveDate) -> Option<&Counts> {
-        let index = usize::try_from(day_number(day) - self.base).ok()?;
-        self.counts.get(index)
+        let n = day_number(day);
+        self.days
+            .binary_search_by_key(&n, |(d, _)| *d)
+            .ok()
+            .map(|i| &self.days[i].1)
     }
 
-    /// The days in `[from, to)`, as (day number, counts).
+    /// The index of the first day not before day number `n`.
+    fn position(&self, n: i32) -> usize {
+        self.days.partition_point(|(d, _)| *d < n)
+    }
+
+    /// The days with data in `[from, to)`, as (day number, counts).
     pub(crate) fn range(
         &self,
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> impl Iterator<Item = (i32, &Counts)> {
-        let clamp = |day: chrono::NaiveDate| {
-            (day_number(day) - self.base).clamp(0, self.counts.len() as i32) as usize
-        };
-        let (start, end) = (clamp(from), clamp(to));
-        let base = self.base;
-        self.counts[start..end.max(start)]
-            .iter()
-            .enumerate()
-            .map(move |(i, c)| (base + (start + i) as i32, c))
+        let start = self.position(day_number(from));
+        let end = self.position(day_number(to)).max(start);
+        self.days[start..end].iter().map(|(d, c)| (*d, c))
     }
 
-    /// The days up to and including `through`.
+    /// The days with data up to and including `through`.
     pub(crate) fn through(
         &self,
         through: chrono::NaiveDate,
     ) -> impl Iterator<Item = (i32, &Counts)> {
-        let end = (day_number(through) + 1 - self.base).clamp(0, self.counts.len() as i32) as usize;
-        let base = self.base;
-        self.counts[..end]
-            .iter()
-            .enumerate()
-            .map(move |(i, c)| (base + i as i32, c))
-    }
-
-    /// The days with any count, for comparisons.
-    fn nonzero(&self) -> impl Iterator<Item = (i32, &Counts)> {
-        let base = self.base;
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.is_zero())
-            .map(move |(i, c)| (base + i as i32, c))
+        let end = self.position(day_number(through).saturating_add(1));
+        self.days[..end].iter().map(|(d, c)| (*d, c))
     }
 
     /// Whether every count is zero.
     pub(crate) fn is_zero(&self) -> bool {
-        self.nonzero().next().is_none()
+        self.days.is_empty()
+    }
+
+    /// Number of days with data.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.days.len()
     }
 
     /// The day number of `day`.
@@ -167,8 +164,54 @@ impl DaySeries {
 
 impl PartialEq for DaySeries {
     fn eq(&self, other: &DaySeries) -> bool {
-        self.nonzero().eq(other.nonzero())
+        self.days == other.days
     }
 }
 
 impl Eq for DaySeries {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn extreme_days_cost_one_entry_each_and_leave_nothing_when_undone() {
+        let mut series = DaySeries::default();
+        series.add(day(2026, 12, 1), Counter::Received, 1);
+        series.add(day(1, 1, 1), Counter::Received, 1);
+        series.add(day(9999, 12, 31), Counter::Due, 1);
+        assert_eq!(series.len(), 3);
+        let all: Vec<i32> = series.through(day(9999, 12, 31)).map(|(d, _)| d).collect();
+        assert_eq!(all.len(), 3);
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+        assert_eq!(series.range(day(2026, 1, 1), day(2027, 1, 1)).count(), 1);
+        series.add(day(1, 1, 1), Counter::Received, -1);
+        series.add(day(9999, 12, 31), Counter::Due, -1);
+        assert_eq!(series.len(), 1);
+        assert_eq!(
+            series.get(day(2026, 12, 1)).map(|c| c[Counter::Received]),
+            Some(1)
+        );
+        series.add(day(2026, 12, 1), Counter::Received, -1);
+        assert!(series.is_zero());
+    }
+
+    #[test]
+    fn ranges_are_half_open_and_through_is_inclusive() {
+        let mut series = DaySeries::default();
+        for d in [3, 1, 5, 4] {
+            series.add(day(2026, 1, d), Counter::Received, i64::from(d));
+        }
+        let sum = |it: &mut dyn Iterator<Item = (i32, &Counts)>| {
+            it.map(|(_, c)| c[Counter::Received]).sum::<i64>()
+        };
+        assert_eq!(sum(&mut series.range(day(2026, 1, 3), day(2026, 1, 5))), 7);
+        assert_eq!(sum(&mut series.through(day(2026, 1, 4))), 8);
+        assert_eq!(sum(&mut series.range(day(2026, 1, 6), day(2026, 1, 2))), 0);
+    }
+}

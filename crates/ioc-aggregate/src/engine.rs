@@ -14,7 +14,7 @@ use crate::keys::{Keys, Pending};
 use crate::window::Window;
 
 /// Version of the checkpoint format; bump when the counted state changes shape.
-const STATE_FORMAT: u32 = 1;
+const STATE_FORMAT: u32 = 2;
 
 /// Why an engine cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -210,9 +210,7 @@ impl Engine {
         let Some(unit) = self.units.get_mut(&d.unit).map(Arc::make_mut) else {
             return;
         };
-        let mut count = |day: NaiveDate, counter: Counter| {
-            unit.days.get_mut(day)[counter] += sign;
-        };
+        let mut count = |day: NaiveDate, counter: Counter| unit.days.add(day, counter, sign);
         let received = d.received_at.map(|t| cal.date_of(t));
         let finished = d
             .finished_at

@@ -49,7 +49,21 @@ pub enum WindowError {
         /// Day after.
         to: NaiveDate,
     },
+    /// A day outside the years windows may cover.
+    #[error("window day {0} is outside the days ioc counts ({FIRST_DAY} to {LAST_DAY})")]
+    OutOfRange(NaiveDate),
 }
+
+/// The first day an explicit window may start on.
+pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(day) => day,
+    None => NaiveDate::MIN,
+};
+/// The last day an explicit window may end on (exclusive end).
+pub const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2200, 1, 1) {
+    Some(day) => day,
+    None => NaiveDate::MAX,
+};
 
 impl WindowSpec {
     /// Parses `today`, `yesterday`, `7d`, `month`, `quarter` or `year`.
@@ -67,6 +81,11 @@ impl WindowSpec {
 
     /// An explicit range `[from, to)`.
     pub fn range(from: NaiveDate, to: NaiveDate) -> Result<WindowSpec, WindowError> {
+        for day in [from, to] {
+            if !(FIRST_DAY..=LAST_DAY).contains(&day) {
+                return Err(WindowError::OutOfRange(day));
+            }
+        }
         if to <= from {
             return Err(WindowError::Empty { from, to });
         }
@@ -117,8 +136,14 @@ impl WindowSpec {
             WindowSpec::Year => 12,
             _ => return window.shifted_back(),
         };
-        let from = window.from - Months::new(months);
-        let to = (from + Days::new(window.len())).min(window.from);
+        let from = window
+            .from
+            .checked_sub_months(Months::new(months))
+            .unwrap_or(NaiveDate::MIN);
+        let to = from
+            .checked_add_days(Days::new(window.len()))
+            .unwrap_or(window.from)
+            .min(window.from);
         Window { from, to }
     }
 }
@@ -137,7 +162,10 @@ impl Window {
     /// The window of the same length just before this one.
     pub fn shifted_back(&self) -> Window {
         Window {
-            from: self.from - Days::new(self.len()),
+            from: self
+                .from
+                .checked_sub_days(Days::new(self.len()))
+                .unwrap_or(NaiveDate::MIN),
             to: self.from,
         }
     }
@@ -235,6 +263,28 @@ mod tests {
         );
         assert!(WindowSpec::parse("week").is_err());
         assert!(WindowSpec::range(today, today).is_err());
+    }
+
+    #[test]
+    fn explicit_ranges_stay_within_the_counted_years() {
+        let far = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).expect("date");
+        assert_eq!(
+            WindowSpec::range(far(-200_000), far(-1000)),
+            Err(WindowError::OutOfRange(far(-200_000)))
+        );
+        assert!(WindowSpec::range(far(2022), far(9999)).is_err());
+        let widest = WindowSpec::range(FIRST_DAY, LAST_DAY).expect("the widest window");
+        let today = d("2026-12-01");
+        assert_eq!(widest.previous(today).to, FIRST_DAY);
+        let wide = Window {
+            from: NaiveDate::MIN + Days::new(5),
+            to: NaiveDate::MAX,
+        };
+        assert_eq!(
+            wide.shifted_back().from,
+            NaiveDate::MIN,
+            "no overflow panic"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod dossier;
 pub mod hash;
 pub mod procedure;
 pub mod reference;
+pub mod text;
 pub mod timeliness;
 pub mod unit;
 

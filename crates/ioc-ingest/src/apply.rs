@@ -6,8 +6,8 @@ use ioc_store::dossiers::{self, Outcome, Tally};
 use ioc_store::{Store, StoreError};
 use serde::Serialize;
 
-use crate::batch::Checked;
-use crate::error::RecordError;
+use crate::batch::{Checked, WriteScope};
+use crate::error::{FieldError, RecordError};
 
 /// The answer to a batch: counts, and every rejected record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -33,14 +33,16 @@ impl BatchReport {
 }
 
 /// Applies the valid versions of `checked` as `source` in one transaction;
-/// returns once they are committed.
+/// returns once they are committed. A version whose stored dossier is of
+/// a unit outside `scope` is rejected: a writer neither moves nor
+/// withdraws another's dossiers.
 pub async fn apply(
     store: &Store,
     source: &str,
+    scope: &WriteScope,
     checked: Checked,
 ) -> Result<BatchReport, StoreError> {
     let Checked { versions, rejected } = checked;
-    let versions: Vec<Dossier> = versions.into_iter().map(|(_, d)| d).collect();
     let mut report = BatchReport {
         rejected,
         ..BatchReport::default()
@@ -48,10 +50,33 @@ pub async fn apply(
     if versions.is_empty() {
         return Ok(report);
     }
-    let source = source.to_owned();
-    let outcomes = store
-        .run(move |conn| dossiers::apply(conn, &source, &versions, Utc::now()))
+    let (source, scope) = (source.to_owned(), scope.clone());
+    let (versions, outcomes) = store
+        .run(move |conn| {
+            let dossiers: Vec<Dossier> = versions.iter().map(|(_, d)| d.clone()).collect();
+            let outcomes = dossiers::apply_within(conn, &source, &dossiers, Utc::now(), &|unit| {
+                scope.allows(unit)
+            })?;
+            Ok((versions, outcomes))
+        })
         .await?;
     report.count(&outcomes);
+    let refused = versions
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| **outcome == Outcome::OutOfScope)
+        .map(|((index, d), _)| {
+            FieldError::new(
+                Some(&d.code),
+                "unit",
+                format!(
+                    "dossier {} is stored for a unit outside the units this token may write; only a token of that unit may change it",
+                    d.code
+                ),
+            )
+            .at(*index)
+        });
+    report.rejected.extend(refused);
+    report.rejected.sort_by_key(|r| r.index);
     Ok(report)
 }

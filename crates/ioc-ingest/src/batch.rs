@@ -2,7 +2,9 @@
 //! status, the sender's scope, and one version per dossier in a batch.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use ioc_core::Dossier;
 
 use crate::error::{FieldError, RecordError};
@@ -12,8 +14,9 @@ use crate::error::{FieldError, RecordError};
 pub enum WriteScope {
     /// Any unit.
     All,
-    /// Only these unit codes (the sender's subtrees, expanded).
-    Units(HashSet<String>),
+    /// Only these unit codes (the sender's subtrees, expanded); shared, as
+    /// every request of a token asks the same set.
+    Units(Arc<HashSet<String>>),
 }
 
 impl WriteScope {
@@ -36,15 +39,108 @@ pub struct Checked {
     pub rejected: Vec<RecordError>,
 }
 
-/// Checks parsed records: each must be consistent, within `scope`, and the
-/// only record of its dossier code in the batch (a later repeat is
-/// rejected, naming the earlier index).
-pub fn check(records: Vec<Result<Dossier, FieldError>>, scope: &WriteScope) -> Checked {
+/// The times ioc accepts, so that no record can make the counters span
+/// millennia or freeze a dossier with a version from the far future.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeBounds {
+    /// No time before this (`ingest.earliest_time`).
+    pub earliest: DateTime<Utc>,
+    /// Reception, finishing and `updated_at` may be this far after now, for
+    /// senders whose clocks run ahead (`ingest.max_clock_skew_secs`).
+    pub max_clock_skew: TimeDelta,
+    /// The due time may be this far after now (`ingest.max_due_days_ahead`).
+    pub max_due_ahead: TimeDelta,
+}
+
+impl Default for TimeBounds {
+    /// 2000-01-01 local, 15 minutes of skew, due within 5 years.
+    fn default() -> TimeBounds {
+        TimeBounds {
+            earliest: DateTime::from_timestamp(946_659_600, 0).unwrap_or(DateTime::UNIX_EPOCH),
+            max_clock_skew: TimeDelta::minutes(15),
+            max_due_ahead: TimeDelta::days(1826),
+        }
+    }
+}
+
+impl TimeBounds {
+    /// Checks every time of `d` against the bounds at `now`.
+    pub fn check(&self, d: &Dossier, now: DateTime<Utc>) -> Result<(), FieldError> {
+        let events = now + self.max_clock_skew;
+        let due = now + self.max_due_ahead;
+        let fields = [
+            (
+                "received_at",
+                d.received_at,
+                events,
+                "now plus ingest.max_clock_skew_secs",
+            ),
+            (
+                "due_at",
+                d.due_at,
+                due,
+                "now plus ingest.max_due_days_ahead",
+            ),
+            (
+                "finished_at",
+                d.finished_at,
+                events,
+                "now plus ingest.max_clock_skew_secs",
+            ),
+            (
+                "updated_at",
+                Some(d.updated_at),
+                events,
+                "now plus ingest.max_clock_skew_secs",
+            ),
+        ];
+        for (field, time, latest, why) in fields {
+            let Some(time) = time else { continue };
+            if time < self.earliest {
+                return Err(FieldError::new(
+                    Some(&d.code),
+                    field,
+                    format!("{time} is before {} (ingest.earliest_time)", self.earliest),
+                ));
+            }
+            if time > latest {
+                return Err(FieldError::new(
+                    Some(&d.code),
+                    field,
+                    format!("{time} is after {latest} ({why})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What every record of a batch is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission<'a> {
+    /// The units the sender may write.
+    pub scope: &'a WriteScope,
+    /// The times accepted.
+    pub bounds: &'a TimeBounds,
+    /// The time the batch arrived.
+    pub now: DateTime<Utc>,
+}
+
+/// Checks parsed records, each with its position in the batch: each must
+/// be consistent, within the bounds and scope of `admission`, and the only
+/// record of its dossier code in the batch (a later repeat is rejected,
+/// naming the earlier index).
+pub fn check(
+    records: impl IntoIterator<Item = (usize, Result<Dossier, FieldError>)>,
+    admission: &Admission<'_>,
+) -> Checked {
+    let scope = admission.scope;
     let mut checked = Checked::default();
     let mut first_index: HashMap<String, usize> = HashMap::new();
-    for (index, record) in records.into_iter().enumerate() {
+    for (index, record) in records {
         let verdict = record.and_then(|dossier| {
             consistent(&dossier)?;
+            admission.bounds.check(&dossier, admission.now)?;
             if !scope.allows(&dossier.unit) {
                 return Err(FieldError::new(
                     Some(&dossier.code),
@@ -105,6 +201,13 @@ pub fn consistent(d: &Dossier) -> Result<(), FieldError> {
                 "must be empty for status {}, which is not finished (9 or 10)",
                 d.status
             ),
+        );
+    }
+    if d.paid_online && !d.fee_required {
+        return fail(
+            "paid_online",
+            "is true but fee_required is not; only a dossier with a fee can be paid online"
+                .to_owned(),
         );
     }
     if let (Some(received), Some(due)) = (d.received_at, d.due_at)

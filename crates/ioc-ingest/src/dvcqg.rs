@@ -11,10 +11,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use ioc_core::{Channel, Dossier, DossierState, LocalCalendar, Status, UnitTree};
-use serde_json::{Map, Value};
 
 use crate::error::{BatchError, FieldError};
 use crate::native::{MAX_CODE_LEN, MAX_PROCEDURE_LEN};
+use crate::wire::{self, Element, List, Object, Scalar, Schema};
 
 /// The service name of dossier sync.
 pub const SYNC_SERVICE: &str = "DongBoHoSoMC";
@@ -32,48 +32,86 @@ pub struct Context<'a> {
     pub status_map: &'a HashMap<String, Status>,
 }
 
+/// The fields read of a `DongBoHoSoMC` record; every other field
+/// (personal data among them) is skipped unread.
+pub static DOSSIER: Schema = Schema {
+    scalars: &[
+        "MaHoSo",
+        "MaTTHC",
+        "KenhThucHien",
+        "TrangThaiHoSo",
+        "NgayNopHoSo",
+        "NgayTiepNhan",
+        "NgayHenTra",
+        "NgayKetThucXuLy",
+        "NgayTra",
+        "NgayTuChoi",
+        "DonViXuLy",
+        "DuocThanhToanTrucTuyen",
+    ],
+    lists: &[("DanhSachLePhi", &FEE), ("DanhSachGiayToKetQua", &RESULT)],
+};
+
+/// The fields read of a `CapNhatTienDoHoSoMC` step.
+pub static PROGRESS: Schema = Schema {
+    scalars: &["MaHoSo", "TrangThai", "ThoiDiemXuLy"],
+    lists: &[],
+};
+
+static FEE: Schema = Schema {
+    scalars: &["Gia"],
+    lists: &[],
+};
+
+static RESULT: Schema = Schema {
+    scalars: &["DuongDanTepTinKetQua"],
+    lists: &[],
+};
+
 /// The records of a body and the envelope's unit, if any.
 #[derive(Debug)]
 pub struct Envelope {
     /// `madonvi`: the sending unit, used when a record's `DonViXuLy` does not resolve.
     pub unit: Option<String>,
     /// The records.
-    pub records: Vec<Value>,
+    pub records: Vec<Element>,
 }
 
-/// Reads a body of `service`: a bare array or an envelope.
-pub fn split(body: &[u8], service: &str) -> Result<Envelope, BatchError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(BatchError::Empty);
+/// Reads a body of `service` with records of `schema` ([`DOSSIER`] or
+/// [`PROGRESS`]), at most `limit` of them: a bare array or an envelope.
+pub fn read(
+    body: &[u8],
+    service: &str,
+    schema: &'static Schema,
+    limit: usize,
+) -> Result<Envelope, BatchError> {
+    let envelope = wire::envelope(body, schema, limit)?;
+    if let Some(Scalar::Text(sent)) = &envelope.service
+        && sent != service
+    {
+        return Err(BatchError::Shape(format!(
+            "envelope service is {sent:?}, but this endpoint is {service}"
+        )));
     }
-    match serde_json::from_slice::<Value>(body).map_err(|e| BatchError::malformed(&e))? {
-        Value::Array(records) => Ok(Envelope { unit: None, records }),
-        Value::Object(mut envelope) => {
-            if let Some(sent) = envelope.get("service").and_then(Value::as_str)
-                && sent != service
-            {
-                return Err(BatchError::Shape(format!(
-                    "envelope service is {sent:?}, but this endpoint is {service}"
-                )));
-            }
-            let records = match envelope.remove("data") {
-                Some(Value::Array(records)) => records,
-                Some(_) => return Err(BatchError::Shape("envelope field `data` must be an array".to_owned())),
-                None => return Err(BatchError::Shape("envelope has no `data` array".to_owned())),
-            };
-            let unit = scalar(&envelope, "madonvi");
-            Ok(Envelope { unit, records })
+    let records = match envelope.data {
+        Some(Ok(records)) => records.within(limit)?,
+        Some(Err(_)) => {
+            return Err(BatchError::Shape(
+                "envelope field `data` must be an array".to_owned(),
+            ));
         }
-        _ => Err(BatchError::Shape(
-            "expected a JSON array of records or an envelope {\"madonvi\", \"service\", \"data\": [...]}".to_owned(),
-        )),
-    }
+        None => return Err(BatchError::Shape("envelope has no `data` array".to_owned())),
+    };
+    Ok(Envelope {
+        unit: envelope.unit.as_ref().and_then(text),
+        records,
+    })
 }
 
 /// Normalises one `DongBoHoSoMC` record into a dossier version, as
 /// METRICS.md's table "Normalised dossier" says.
 pub fn dossier(
-    value: &Value,
+    value: &Element,
     envelope_unit: Option<&str>,
     cx: &Context<'_>,
 ) -> Result<Dossier, FieldError> {
@@ -139,7 +177,7 @@ pub struct ProgressStep {
 }
 
 /// Reads one progress step.
-pub fn progress_step(value: &Value, cx: &Context<'_>) -> Result<ProgressStep, FieldError> {
+pub fn progress_step(value: &Element, cx: &Context<'_>) -> Result<ProgressStep, FieldError> {
     let record = object(value)?;
     let code = required(record, "MaHoSo", MAX_CODE_LEN, None)?;
     let fail = |field: &str, error: String| FieldError::new(Some(&code), field, error);
@@ -171,24 +209,36 @@ impl ProgressStep {
     }
 }
 
-fn object(value: &Value) -> Result<&Map<String, Value>, FieldError> {
-    value
-        .as_object()
-        .ok_or_else(|| FieldError::new(None, "(record)", "expected a JSON object"))
+fn object(value: &Element) -> Result<&Object, FieldError> {
+    match value {
+        Element::Object(object) => Ok(object),
+        Element::Other(kind) => Err(FieldError::new(
+            None,
+            "(record)",
+            format!("expected a JSON object, found {kind}"),
+        )),
+    }
 }
 
-/// A string or number field as text; an empty string is none.
-fn scalar(record: &Map<String, Value>, field: &str) -> Option<String> {
-    match record.get(field)? {
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
+/// A string or number as text, trimmed (sync clients pad fields); an
+/// empty string is none.
+fn text(value: &Scalar) -> Option<String> {
+    match value {
+        Scalar::Text(s) if s.trim().is_empty() => None,
+        Scalar::Text(s) => Some(s.trim().to_owned()),
+        Scalar::Int(n) => Some(n.to_string()),
+        Scalar::Float(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
+/// A scalar field as text.
+fn scalar(record: &Object, field: &str) -> Option<String> {
+    record.get(field).and_then(text)
+}
+
 fn required(
-    record: &Map<String, Value>,
+    record: &Object,
     field: &str,
     max: usize,
     code: Option<&str>,
@@ -200,11 +250,14 @@ fn required(
             field,
             format!("is longer than {max} characters"),
         )),
-        Some(s) => Ok(s),
+        Some(s) => match ioc_core::text::check_plain(&s) {
+            Ok(()) => Ok(s),
+            Err(e) => Err(FieldError::new(code, field, e)),
+        },
     }
 }
 
-fn status(record: &Map<String, Value>, field: &str, cx: &Context<'_>) -> Result<Status, String> {
+fn status(record: &Object, field: &str, cx: &Context<'_>) -> Result<Status, String> {
     let raw = scalar(record, field).ok_or_else(|| "is required".to_owned())?;
     if let Some(mapped) = cx.status_map.get(&raw) {
         return Ok(*mapped);
@@ -214,7 +267,7 @@ fn status(record: &Map<String, Value>, field: &str, cx: &Context<'_>) -> Result<
 }
 
 fn local_time(
-    record: &Map<String, Value>,
+    record: &Object,
     field: &str,
     calendar: LocalCalendar,
 ) -> Result<Option<DateTime<Utc>>, String> {
@@ -232,7 +285,7 @@ fn local_time(
 /// The handling unit: `DonViXuLy` (code, alias or name), else the
 /// envelope's `madonvi`.
 fn unit(
-    record: &Map<String, Value>,
+    record: &Object,
     envelope_unit: Option<&str>,
     tree: &UnitTree,
 ) -> Result<String, (&'static str, String)> {
@@ -250,18 +303,17 @@ fn unit(
     }
 }
 
-fn fee_required(record: &Map<String, Value>) -> Result<bool, String> {
-    let Some(fees) = record.get("DanhSachLePhi") else {
-        return Ok(false);
-    };
-    let Some(fees) = fees.as_array() else {
-        return Err("expected an array of fee items".to_owned());
+fn fee_required(record: &Object) -> Result<bool, String> {
+    let fees = match record.list("DanhSachLePhi") {
+        None => return Ok(false),
+        Some(List::Objects(fees)) => fees,
+        Some(List::NotAnArray(_)) => return Err("expected an array of fee items".to_owned()),
+        Some(List::TooLong) => {
+            return Err(format!("has more than {} fee items", wire::MAX_LIST_ITEMS));
+        }
     };
     for fee in fees {
-        let amount = fee
-            .as_object()
-            .and_then(|f| scalar(f, "Gia"))
-            .unwrap_or_default();
+        let amount = scalar(fee, "Gia").unwrap_or_default();
         let amount: f64 = if amount.is_empty() {
             0.0
         } else {
@@ -276,14 +328,11 @@ fn fee_required(record: &Map<String, Value>) -> Result<bool, String> {
     Ok(false)
 }
 
-fn e_result(record: &Map<String, Value>) -> bool {
-    record
-        .get("DanhSachGiayToKetQua")
-        .and_then(Value::as_array)
-        .is_some_and(|results| {
-            results
-                .iter()
-                .filter_map(Value::as_object)
-                .any(|r| scalar(r, "DuongDanTepTinKetQua").is_some())
-        })
+fn e_result(record: &Object) -> bool {
+    match record.list("DanhSachGiayToKetQua") {
+        Some(List::Objects(results)) => results
+            .iter()
+            .any(|r| scalar(r, "DuongDanTepTinKetQua").is_some()),
+        _ => false,
+    }
 }

@@ -16,12 +16,13 @@ use ioc_core::{Dossier, LocalCalendar, Status, UnitTree};
 use ioc_store::imports::{self, Checkpoint, ChunkProgress};
 use ioc_store::{AnyConnection, StoreError};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::batch::consistent;
+use crate::batch::{TimeBounds, consistent};
 use crate::dvcqg;
 use crate::error::FieldError;
 use crate::native::{self, Raw, Record};
+use crate::wire::ElementSeed;
 
 /// A file format `ioc import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +68,8 @@ pub struct ImportSpec<'a> {
     pub rejects: PathBuf,
     /// Ignore a checkpoint and read the file from the start.
     pub restart: bool,
+    /// The times accepted, as for the HTTP API.
+    pub bounds: TimeBounds,
 }
 
 /// How an import ended.
@@ -181,6 +184,7 @@ pub fn import_file(
                 skip: start.records,
                 current: Chunk::default(),
                 sender,
+                bounds: spec.bounds,
             };
             let reader = BufReader::with_capacity(1 << 20, file);
             match spec.format {
@@ -232,6 +236,7 @@ struct ChunkBuilder {
     skip: u64,
     current: Chunk,
     sender: std::sync::mpsc::SyncSender<Chunk>,
+    bounds: TimeBounds,
 }
 
 impl ChunkBuilder {
@@ -241,7 +246,13 @@ impl ChunkBuilder {
             return Ok(());
         }
         self.current.consumed += 1;
-        match record.parsed.and_then(|d| consistent(&d).map(|()| d)) {
+        let now = Utc::now();
+        let bounds = self.bounds;
+        match record.parsed.and_then(|d| {
+            consistent(&d)
+                .and_then(|()| bounds.check(&d, now))
+                .map(|()| d)
+        }) {
             Ok(dossier) => self.current.versions.push(dossier),
             Err(e) => self.current.rejects.push((record.number, record.line, e)),
         }
@@ -372,9 +383,7 @@ fn read_ndjson(
             continue;
         }
         number += 1;
-        let parsed = serde_json::from_slice::<Value>(&line)
-            .map_err(|e| FieldError::new(None, "(record)", format!("not a JSON value: {e}")))
-            .and_then(|v| native::from_json(&v, spec.tree));
+        let parsed = native::ndjson_line(&line).and_then(|e| native::from_element(&e, spec.tree));
         sink(RecordAt {
             number,
             line: Some(i as u64 + 1),
@@ -404,6 +413,10 @@ impl Record for CsvRecord<'_> {
 
     fn unknown_field(&self) -> Option<&str> {
         None // the header is checked once, before the first row
+    }
+
+    fn duplicate_field(&self) -> Option<&str> {
+        None // likewise
     }
 }
 
@@ -508,7 +521,7 @@ impl<'de> Visitor<'de> for &mut DvcqgStream<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(value) = seq.next_element::<Value>()? {
+        while let Some(value) = seq.next_element_seed(ElementSeed(&dvcqg::DOSSIER))? {
             self.number += 1;
             let parsed = dvcqg::dossier(&value, self.unit.as_deref(), self.cx);
             let record = RecordAt {

@@ -16,7 +16,8 @@ pub mod import;
 pub mod native;
 #[cfg(test)]
 mod tests;
+pub mod wire;
 
 pub use apply::{BatchReport, apply};
-pub use batch::{Checked, WriteScope, check};
+pub use batch::{Admission, Checked, TimeBounds, WriteScope, check};
 pub use error::{BatchError, FieldError, RecordError};

@@ -11,12 +11,17 @@
 //! | `received_at`, `due_at`, `finished_at` | RFC 3339 time with offset, or null |
 //! | `fee_required`, `paid_online`, `e_result` | boolean, false when absent |
 //! | `updated_at` | RFC 3339 time with offset, required: the source's time of this version |
+//!
+//! Codes are taken as sent: one with leading or trailing spaces, a control
+//! character or a bidirectional control is refused, not trimmed. Times are
+//! kept to the microsecond (what both databases store), so that a version
+//! sent again is a duplicate whatever its precision.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use ioc_core::{Channel, Dossier, Status, UnitCode, UnitTree};
-use serde_json::{Map, Value};
 
 use crate::error::{BatchError, FieldError};
+use crate::wire::{self, Element, Object, Scalar, Schema};
 
 /// The fields of the native schema, in their documented order.
 pub const FIELDS: [&str; 12] = [
@@ -60,70 +65,82 @@ pub trait Record {
     fn get(&self, field: &str) -> Raw<'_>;
     /// A field that the schema does not have, if any.
     fn unknown_field(&self) -> Option<&str>;
+    /// A field of the schema given twice, if any.
+    fn duplicate_field(&self) -> Option<&str>;
 }
 
-impl Record for Map<String, Value> {
+/// What the JSON formats read of a record: the fields of the schema.
+pub static SCHEMA: Schema = Schema {
+    scalars: &FIELDS,
+    lists: &[],
+};
+
+impl Record for Object {
     fn get(&self, field: &str) -> Raw<'_> {
-        match Map::get(self, field) {
-            None | Some(Value::Null) => Raw::Missing,
-            Some(Value::String(s)) => Raw::Text(s),
-            Some(Value::Bool(b)) => Raw::Bool(*b),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map_or(Raw::Other("a fractional number"), Raw::Int),
-            Some(Value::Array(_)) => Raw::Other("an array"),
-            Some(Value::Object(_)) => Raw::Other("an object"),
+        match Object::get(self, field) {
+            None | Some(Scalar::Null) => Raw::Missing,
+            Some(Scalar::Text(s)) => Raw::Text(s),
+            Some(Scalar::Bool(b)) => Raw::Bool(*b),
+            Some(Scalar::Int(n)) => Raw::Int(*n),
+            Some(Scalar::Float(_)) => Raw::Other("a fractional number"),
+            Some(Scalar::Other(kind)) => Raw::Other(kind),
         }
     }
 
     fn unknown_field(&self) -> Option<&str> {
-        self.keys()
-            .map(String::as_str)
-            .find(|k| !FIELDS.contains(k))
+        self.unknown.as_deref()
+    }
+
+    fn duplicate_field(&self) -> Option<&str> {
+        self.duplicate
     }
 }
 
-/// Reads a JSON array body into one JSON value per record.
-pub fn split_json_array(body: &[u8]) -> Result<Vec<Value>, BatchError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+/// One record of a batch with its 0-based position (for NDJSON, the line
+/// number − 1, blank lines included).
+pub type Positioned = (usize, Result<Element, FieldError>);
+
+/// Reads a JSON array body of at most `limit` records.
+pub fn read_json_array(body: &[u8], limit: usize) -> Result<Vec<Positioned>, BatchError> {
+    let elements = wire::array(body, &SCHEMA, limit)?.within(limit)?;
+    Ok(elements.into_iter().map(Ok).enumerate().collect())
+}
+
+/// Reads an NDJSON body of at most `limit` records: one record per
+/// non-blank line. A line that is not JSON is that record's error, not the
+/// batch's.
+pub fn read_ndjson(body: &[u8], limit: usize) -> Result<Vec<Positioned>, BatchError> {
+    let lines = || {
+        body.split(|b| *b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+    };
+    let count = lines().count();
+    if count == 0 {
         return Err(BatchError::Empty);
     }
-    match serde_json::from_slice::<Value>(body).map_err(|e| BatchError::malformed(&e))? {
-        Value::Array(records) => Ok(records),
-        other => Err(BatchError::Shape(format!(
-            "expected a JSON array of dossiers, found {}",
-            json_type(&other)
-        ))),
+    if count > limit {
+        return Err(BatchError::TooManyRecords { count, limit });
     }
+    Ok(lines()
+        .map(|(index, line)| (index, ndjson_line(line)))
+        .collect())
 }
 
-/// Reads an NDJSON body: one record per non-blank line. A line that is not
-/// JSON is that record's error, not the batch's.
-pub fn split_ndjson(body: &[u8]) -> Result<Vec<Result<Value, FieldError>>, BatchError> {
-    let records: Vec<Result<Value, FieldError>> = body
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-        .map(|line| {
-            serde_json::from_slice(line).map_err(|e| {
-                let e = BatchError::malformed(&e);
-                FieldError::new(None, "(record)", format!("not a JSON value: {e}"))
-            })
-        })
-        .collect();
-    if records.is_empty() {
-        return Err(BatchError::Empty);
-    }
-    Ok(records)
+/// One NDJSON line as a record.
+pub fn ndjson_line(line: &[u8]) -> Result<Element, FieldError> {
+    wire::element(line, &SCHEMA)
+        .map_err(|e| FieldError::new(None, "(record)", format!("not a JSON value: {e}")))
 }
 
-/// Converts one JSON value into a dossier version.
-pub fn from_json(value: &Value, tree: &UnitTree) -> Result<Dossier, FieldError> {
-    match value {
-        Value::Object(map) => from_record(map, tree),
-        other => Err(FieldError::new(
+/// Converts one JSON record into a dossier version.
+pub fn from_element(element: &Element, tree: &UnitTree) -> Result<Dossier, FieldError> {
+    match element {
+        Element::Object(object) => from_record(object, tree),
+        Element::Other(kind) => Err(FieldError::new(
             None,
             "(record)",
-            format!("expected a JSON object, found {}", json_type(other)),
+            format!("expected a JSON object, found {kind}"),
         )),
     }
 }
@@ -139,6 +156,12 @@ pub fn from_record(record: &impl Record, tree: &UnitTree) -> Result<Dossier, Fie
         return Err(fail(
             field,
             format!("unknown field (fields: {})", FIELDS.join(", ")),
+        ));
+    }
+    if let Some(field) = record.duplicate_field() {
+        return Err(fail(
+            field,
+            "is given twice in the record; send each field once".to_owned(),
         ));
     }
     let code = text(record, "code", MAX_CODE_LEN).map_err(|e| fail("code", e))?;
@@ -193,7 +216,10 @@ fn text<'a>(record: &'a impl Record, field: &str, max: usize) -> Result<&'a str,
     match record.get(field) {
         Raw::Text(s) if s.trim().is_empty() => Err("is empty".to_owned()),
         Raw::Text(s) if s.chars().count() > max => Err(format!("is longer than {max} characters")),
-        Raw::Text(s) => Ok(s),
+        Raw::Text(s) if s.trim() != s => Err(format!(
+            "{s:?} has leading or trailing whitespace; send the code as the source system keeps it"
+        )),
+        Raw::Text(s) => ioc_core::text::check_plain(s).map(|()| s),
         Raw::Missing => Err("is required".to_owned()),
         other => Err(format!("expected a string, found {}", describe(other))),
     }
@@ -203,7 +229,7 @@ fn optional_time(record: &impl Record, field: &str) -> Result<Option<DateTime<Ut
     match record.get(field) {
         Raw::Missing => Ok(None),
         Raw::Text(s) => DateTime::parse_from_rfc3339(s)
-            .map(|t| Some(t.with_timezone(&Utc)))
+            .map(|t| Some(t.with_timezone(&Utc).trunc_subsecs(6)))
             .map_err(|_| {
                 format!("{s:?} is not an RFC 3339 time with offset, e.g. 2022-09-15T09:12:00+07:00")
             }),
@@ -231,16 +257,5 @@ fn describe(raw: Raw<'_>) -> String {
         Raw::Int(n) => format!("the number {n}"),
         Raw::Bool(b) => format!("{b}"),
         Raw::Other(kind) => kind.to_owned(),
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -113,14 +113,17 @@ impl Aggregates {
         self.published.send_replace(version);
     }
 
-    /// The response body for `key` (a request's path and query), made by
-    /// `make` unless this snapshot and day already made it.
+    /// The response body for `key` (the view and the parameters it was
+    /// made from, never the raw URL), made by `make` unless this snapshot
+    /// and local day already made it. The cache holds at most
+    /// `CACHE_ENTRIES` bodies and `CACHE_BYTES` bytes.
     pub fn cached<E>(
         &self,
         key: &str,
         make: impl FnOnce() -> Result<Bytes, E>,
     ) -> Result<Bytes, E> {
-        let (version, day) = (self.version(), self.now().date_naive());
+        let version = self.version();
+        let day = self.snapshot().rules().calendar.date_of(self.now());
         {
             let mut cache = self
                 .cache
@@ -132,7 +135,7 @@ impl Aggregates {
                 *cache = ResponseCache {
                     version,
                     day: Some(day),
-                    entries: HashMap::new(),
+                    ..ResponseCache::default()
                 };
             }
             if let Some(body) = cache.entries.get(key) {
@@ -144,7 +147,8 @@ impl Aggregates {
             .cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.version == version {
+        if cache.version == version && cache.bytes + body.len() <= CACHE_BYTES {
+            cache.bytes += body.len();
             cache.entries.insert(key.to_owned(), body.clone());
         }
         Ok(body)
@@ -153,6 +157,8 @@ impl Aggregates {
 
 /// Most responses kept per snapshot.
 const CACHE_ENTRIES: usize = 4_096;
+/// Most bytes of responses kept per snapshot.
+const CACHE_BYTES: usize = 64 << 20;
 
 /// Responses made from one snapshot on one day; numbers depend on nothing else.
 #[derive(Default)]
@@ -160,6 +166,8 @@ struct ResponseCache {
     version: u64,
     day: Option<chrono::NaiveDate>,
     entries: HashMap<String, Bytes>,
+    /// The size of the bodies in `entries`.
+    bytes: usize,
 }
 
 /// What the aggregates are built from, besides the store.

@@ -217,7 +217,7 @@ async fn authenticate_token(
                 );
             }
         }
-        WriteScope::Units(units)
+        WriteScope::Units(std::sync::Arc::new(units))
     } else {
         WriteScope::All
     };

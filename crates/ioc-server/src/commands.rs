@@ -124,6 +124,7 @@ pub async fn import(settings: &Settings, store: &Store, args: ImportArgs) -> any
         .cloned()
         .unwrap_or_default();
     let calendar = settings.timeliness.calendar;
+    let bounds = settings.ingest.bounds;
     let store = store.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = store.get()?;
@@ -143,6 +144,7 @@ pub async fn import(settings: &Settings, store: &Store, args: ImportArgs) -> any
                 chunk_size: args.chunk,
                 rejects: rejects.clone(),
                 restart: args.restart,
+                bounds,
             };
             let mut meter = ProgressMeter::new(file);
             let summary = import_file(&mut conn, file, &spec, &mut |cp| meter.show(cp))

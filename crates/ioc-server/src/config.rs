@@ -115,6 +115,8 @@ pub struct IngestSettings {
     pub max_batch_records: usize,
     /// Per source: its own status codes mapped to standard ones.
     pub status_map: HashMap<String, HashMap<String, Status>>,
+    /// The times a record may carry.
+    pub bounds: ioc_ingest::TimeBounds,
 }
 
 /// `[server]`
@@ -410,6 +412,21 @@ impl Reader {
             self.integer("ingest.max_body_bytes", 16 * 1024 * 1024, 1024, u32::MAX);
         let max_batch_records = self.integer("ingest.max_batch_records", 10_000, 1, 1_000_000);
         let status_map = self.status_maps("ingest.status_map");
+        let bounds = ioc_ingest::TimeBounds {
+            earliest: self.parse("ingest.earliest_time", "2000-01-01T00:00:00+07:00", |s| {
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|_| format!("{s:?} is not an RFC 3339 time with offset"))
+            }),
+            max_clock_skew: chrono::TimeDelta::seconds(
+                self.integer("ingest.max_clock_skew_secs", 900, 0, 86_400)
+                    .into(),
+            ),
+            max_due_ahead: chrono::TimeDelta::days(
+                self.integer("ingest.max_due_days_ahead", 1826, 1, 36_500)
+                    .into(),
+            ),
+        };
         let format = self.parse("log.format", "pretty", |s| match s {
             "pretty" => Ok(LogFormat::Pretty),
             "json" => Ok(LogFormat::Json),
@@ -505,6 +522,7 @@ impl Reader {
                 max_body_bytes: max_body_bytes as usize,
                 max_batch_records: max_batch_records as usize,
                 status_map,
+                bounds,
             },
             stream,
             metrics,

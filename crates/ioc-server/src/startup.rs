@@ -167,6 +167,7 @@ impl Application {
         let alerting = state.alerting.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(security_headers())
                 .wrap(actix_web::middleware::from_fn(record_http))
                 .wrap(TracingLogger::<RedactedSpan>::new())
                 .app_data(state.clone())
@@ -285,7 +286,7 @@ async fn record_http(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let result = next.call(req).await;
     let status = match &result {
@@ -296,10 +297,38 @@ async fn record_http(
         state
             .metrics
             .http_seconds
-            .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
+            .with_label_values(&[route.as_str(), method, status.as_str()])
             .observe(started.elapsed().as_secs_f64());
     }
     result
+}
+
+/// Headers on every response: no content sniffing, no referrer (a page's
+/// URL may carry its `?token=`).
+fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((actix_web::http::header::REFERRER_POLICY, "no-referrer"))
+}
+
+/// The method as a metric label: the standard methods by name, any other
+/// string a client sends as `other`, so that no client can grow the label set.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ]
+    .iter()
+    .find(|m| *m == method)
+    .map_or("other", Method::as_str)
 }
 
 /// Seconds requests in flight may take after a stop signal.

@@ -58,22 +58,52 @@ impl tracing_actix_web::RootSpanBuilder for RedactedSpan {
     }
 }
 
-/// `path?a=1&token=SECRET&b=2` → `path?a=1&token=REDACTED&b=2`.
+/// `path?a=1&token=SECRET&b=2` → `path?a=1&token=REDACTED&b=2`. Names
+/// are compared decoded, as the query is read (`%74oken` is `token`).
 fn redact_token(target: &str) -> String {
     let Some((path, query)) = target.split_once('?') else {
         return target.to_owned();
     };
-    let query: Vec<&str> = query
+    let query: Vec<String> = query
         .split('&')
         .map(|pair| {
-            if pair.starts_with("token=") {
-                "token=REDACTED"
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            if form_decoded(name) == "token" {
+                format!("{name}=REDACTED")
             } else {
-                pair
+                pair.to_owned()
             }
         })
         .collect();
     format!("{path}?{}", query.join("&"))
+}
+
+/// `raw` decoded as a form-encoded name: `+` is a space, `%XX` a byte.
+fn form_decoded(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -89,5 +119,10 @@ mod tests {
         );
         assert_eq!(redact_token("/api/v1/overview"), "/api/v1/overview");
         assert_eq!(redact_token("/x?tokens=1"), "/x?tokens=1");
+        assert_eq!(
+            redact_token("/ws?%74oken=ioc_abc&%74%6F%6B%65%6E=x"),
+            "/ws?%74oken=REDACTED&%74%6F%6B%65%6E=REDACTED"
+        );
+        assert_eq!(redact_token("/ws?token"), "/ws?token=REDACTED");
     }
 }

@@ -126,20 +126,76 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// `url` with the password of its user-info part replaced by `***`.
+/// `url` with every password hidden: the user-info's (up to the last `@`,
+/// since a password may hold an unencoded `/` or `?`), any query parameter
+/// whose name holds `password`, and, in a libpq `key=value` string that is
+/// no URL at all, the value of any such key.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return redact_conninfo(url);
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+    let rest = match rest.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
+            format!("{user}:***@{host}")
+        }
+        _ => rest.to_owned(),
+    };
+    let Some((path, query)) = rest.split_once('?') else {
+        return format!("{scheme}://{rest}");
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                format!("{key}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{scheme}://{path}?{}", query.join("&"))
+}
+
+/// A libpq `key=value …` string with the value of every key holding
+/// `password` (quoted or not) replaced by `***`.
+fn redact_conninfo(conninfo: &str) -> String {
+    let mut out = String::with_capacity(conninfo.len());
+    let mut rest = conninfo;
+    while let Some(eq) = rest.find('=') {
+        let (key_part, after) = rest.split_at(eq);
+        let after = &after[1..];
+        out.push_str(key_part);
+        out.push('=');
+        let key = key_part
+            .trim_end()
+            .rsplit(|c: char| c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        let value_start = after.len() - after.trim_start().len();
+        let value = &after[value_start..];
+        let value_len = if let Some(quoted) = value.strip_prefix('\'') {
+            let mut escaped = false;
+            quoted
+                .char_indices()
+                .find(|(_, c)| {
+                    let end = *c == '\'' && !escaped;
+                    escaped = *c == '\\' && !escaped;
+                    end
+                })
+                .map_or(value.len(), |(i, _)| i + 2)
+        } else {
+            value.find(char::is_whitespace).unwrap_or(value.len())
+        };
+        out.push_str(&after[..value_start]);
+        if key.to_ascii_lowercase().contains("password") {
+            out.push_str("***");
+        } else {
+            out.push_str(&value[..value_len]);
+        }
+        rest = &value[value_len..];
     }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -182,5 +238,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("pw@"), "{err}");
+    }
+
+    #[test]
+    fn passwords_in_queries_odd_places_and_conninfo_strings_never_show() {
+        for raw in [
+            "postgres://ioc@db/ioc?sslmode=require&password=s3cret",
+            "postgres://ioc@db/ioc?PASSWORD=s3cret",
+            "postgres://ioc:s3/cret@db/ioc",
+            "postgres://ioc:s3?cret@db:5432/ioc",
+            "postgresql://ioc:s3cr@t@db/ioc",
+        ] {
+            let shown = DatabaseUrl::parse(raw).expect("url").to_string();
+            assert!(!shown.contains("s3"), "{raw} shown as {shown}");
+            assert!(shown.contains("db"), "{shown}");
+        }
+        for raw in [
+            "host=db password=s3cret dbname=ioc",
+            "host=db password = 's3 cret' dbname=ioc",
+            "host=db sslpassword=s3cret",
+        ] {
+            let err = DatabaseUrl::parse(raw).unwrap_err().to_string();
+            assert!(!err.contains("s3"), "{raw}: {err}");
+            assert!(err.contains("host=db"), "{err}");
+        }
     }
 }

@@ -33,6 +33,9 @@ pub enum Outcome {
     Duplicate,
     /// Older than the stored version; nothing written.
     Stale,
+    /// The stored dossier is of a unit the writer may not write (it may
+    /// neither move nor withdraw it); nothing written.
+    OutOfScope,
 }
 
 /// Outcomes counted: accepted (inserted or updated), duplicates, stale.
@@ -55,6 +58,7 @@ impl Tally {
                 Outcome::Inserted | Outcome::Updated => tally.accepted += 1,
                 Outcome::Duplicate => tally.duplicates += 1,
                 Outcome::Stale => tally.stale += 1,
+                Outcome::OutOfScope => {}
             }
         }
         tally
@@ -255,7 +259,24 @@ pub fn apply(
     versions: &[Dossier],
     recorded_at: DateTime<Utc>,
 ) -> Result<Vec<Outcome>, StoreError> {
-    apply_then(conn, source, versions, recorded_at, None)
+    apply_then(conn, source, versions, recorded_at, &|_| true, None)
+}
+
+/// Whether a writer may change a stored dossier of the unit with this code.
+pub type MayWrite<'a> = &'a dyn Fn(&str) -> bool;
+
+/// [`apply`] for a writer limited to some units: a version whose stored
+/// dossier is of a unit outside `may_write` is [`Outcome::OutOfScope`],
+/// decided under the row's lock, so that no writer moves or withdraws a
+/// dossier of another's units.
+pub fn apply_within(
+    conn: &mut AnyConnection,
+    source: &str,
+    versions: &[Dossier],
+    recorded_at: DateTime<Utc>,
+    may_write: MayWrite<'_>,
+) -> Result<Vec<Outcome>, StoreError> {
+    apply_then(conn, source, versions, recorded_at, may_write, None)
 }
 
 /// Makes the checkpoint row to write once the outcomes of a chunk are known.
@@ -268,17 +289,18 @@ pub(crate) fn apply_then(
     source: &str,
     versions: &[Dossier],
     recorded_at: DateTime<Utc>,
+    may_write: MayWrite<'_>,
     checkpoint: Option<CheckpointFn<'_>>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let recorded_at = to_db(recorded_at);
     match conn {
         AnyConnection::Postgresql(pg) => {
-            apply_postgres(pg, source, versions, recorded_at, checkpoint)
+            apply_postgres(pg, source, versions, recorded_at, may_write, checkpoint)
         }
         // IMMEDIATE takes the write lock up front: two deferred transactions
         // that both read and then write would make one fail with "busy".
         AnyConnection::Sqlite(sqlite) => sqlite.immediate_transaction(|c| {
-            let outcomes = apply_rows(c, source, versions, recorded_at)?;
+            let outcomes = apply_rows(c, source, versions, recorded_at, may_write)?;
             if let Some(checkpoint) = checkpoint {
                 diesel::replace_into(import_checkpoints::table)
                     .values(checkpoint(&outcomes))
@@ -345,11 +367,15 @@ fn decide(
     source: &str,
     version: &Dossier,
     stored: Option<(i64, &DossierRow)>,
+    may_write: MayWrite<'_>,
 ) -> Result<Step, StoreError> {
     let Some((id, row)) = stored else {
         let state = DossierState::next(None, source, version.clone());
         return Ok(Step::Insert(DossierRow::from_state(&state)));
     };
+    if !may_write(&row.unit_code) {
+        return Ok(Step::Skip(Outcome::OutOfScope));
+    }
     let old = row.clone().into_state()?;
     Ok(match version.order_against(&old.dossier) {
         VersionOrder::Duplicate => Step::Skip(Outcome::Duplicate),
@@ -370,6 +396,7 @@ fn apply_rows(
     source: &str,
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
+    may_write: MayWrite<'_>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; versions.len()];
     let mut changes = Vec::new();
@@ -390,7 +417,7 @@ fn apply_rows(
         let mut inserts = Vec::new();
         for &i in &round {
             let found = stored.get(&versions[i].code).map(|(id, row)| (*id, row));
-            match decide(source, &versions[i], found)? {
+            match decide(source, &versions[i], found, may_write)? {
                 Step::Skip(outcome) => outcomes[i] = Some(outcome),
                 Step::Insert(new) => inserts.push((i, new)),
                 Step::Update { id, old, new } => {
@@ -452,12 +479,13 @@ fn apply_postgres(
     source: &str,
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
+    may_write: MayWrite<'_>,
     checkpoint: Option<CheckpointFn<'_>>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut attempt = 0;
     loop {
         let result = pg.transaction(|pg| {
-            let outcomes = apply_sets(pg, source, versions, recorded_at)?;
+            let outcomes = apply_sets(pg, source, versions, recorded_at, may_write)?;
             if let Some(checkpoint) = checkpoint {
                 let row = checkpoint(&outcomes);
                 diesel::insert_into(import_checkpoints::table)
@@ -499,6 +527,7 @@ fn apply_sets(
     source: &str,
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
+    may_write: MayWrite<'_>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; versions.len()];
     let mut changes = Vec::new();
@@ -535,7 +564,7 @@ fn apply_sets(
             for &i in &pending {
                 let version = &versions[i];
                 let found = stored.get(&version.code).map(|(id, row)| (*id, row));
-                match decide(source, version, found)? {
+                match decide(source, version, found, may_write)? {
                     Step::Skip(outcome) => outcomes[i] = Some(outcome),
                     Step::Insert(new) => inserts.push((i, new)),
                     Step::Update { id, old, new } => updates.push((i, id, old, new)),

@@ -130,7 +130,7 @@ pub fn apply_chunk(
     };
     let row =
         |outcomes: &[Outcome]| CheckpointRow::new(source, file_key, &after(outcomes), recorded_at);
-    let outcomes = apply_then(conn, source, versions, recorded_at, Some(&row))?;
+    let outcomes = apply_then(conn, source, versions, recorded_at, &|_| true, Some(&row))?;
     Ok(after(&outcomes))
 }
 

@@ -8,7 +8,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, put, web};
 use ioc_core::{Catalog, Dossier, Status};
 use ioc_ingest::dvcqg::{self, PROGRESS_SERVICE, SYNC_SERVICE};
-use ioc_ingest::{BatchError, BatchReport, FieldError, native};
+use ioc_ingest::wire::Schema;
+use ioc_ingest::{Admission, BatchError, BatchReport, FieldError, native};
 use ioc_store::dossiers;
 use ioc_store::reference::{self, LoadReport};
 use serde_json::json;
@@ -41,23 +42,17 @@ pub async fn post_dossiers(
     let body = read_body(body, state.ingest.max_body_bytes, INGEST_ADVICE).await?;
     let tree = state.tree.clone();
     let limit = state.ingest.max_batch_records;
-    let records = web::block(
-        move || -> Result<Vec<Result<Dossier, FieldError>>, BatchError> {
-            let values = if ndjson {
-                native::split_ndjson(&body)?
-            } else {
-                native::split_json_array(&body)?
-                    .into_iter()
-                    .map(Ok)
-                    .collect()
-            };
-            within_limit(values.len(), limit)?;
-            Ok(values
-                .into_iter()
-                .map(|v| v.and_then(|v| native::from_json(&v, &tree)))
-                .collect())
-        },
-    )
+    let records = web::block(move || -> Result<Vec<Positioned>, BatchError> {
+        let elements = if ndjson {
+            native::read_ndjson(&body, limit)?
+        } else {
+            native::read_json_array(&body, limit)?
+        };
+        Ok(elements
+            .into_iter()
+            .map(|(i, e)| (i, e.and_then(|e| native::from_element(&e, &tree))))
+            .collect())
+    })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     let report = apply(&state, &principal, &source, records).await?;
@@ -74,13 +69,15 @@ pub async fn dvcqg_sync(
 ) -> HttpResponse {
     let started = Instant::now();
     let result = async {
-        let (principal, source, envelope) = dvcqg_request(&req, body, &state, SYNC_SERVICE).await?;
+        let (principal, source, envelope) =
+            dvcqg_request(&req, body, &state, SYNC_SERVICE, &dvcqg::DOSSIER).await?;
         let envelope_unit = envelope_unit(&state, &principal, envelope.unit.as_deref())?;
         let cx = dvcqg_context(&state, &source);
         let records: Vec<_> = envelope
             .records
             .iter()
             .map(|r| dvcqg::dossier(r, envelope_unit.as_deref(), &cx))
+            .enumerate()
             .collect();
         let report = apply(&state, &principal, &source, records).await?;
         finish(&state, "dvcqg_sync", &source, &report, started);
@@ -100,7 +97,8 @@ pub async fn dvcqg_progress(
 ) -> HttpResponse {
     let started = Instant::now();
     let result = async {
-        let (principal, source, envelope) = dvcqg_request(&req, body, &state, PROGRESS_SERVICE).await?;
+        let (principal, source, envelope) =
+            dvcqg_request(&req, body, &state, PROGRESS_SERVICE, &dvcqg::PROGRESS).await?;
         let cx = dvcqg_context(&state, &source);
         let steps: Vec<_> = envelope.records.iter().map(|r| dvcqg::progress_step(r, &cx)).collect();
         let codes: Vec<String> = steps.iter().flatten().map(|s| s.code.clone()).collect();
@@ -125,6 +123,7 @@ pub async fn dvcqg_progress(
                 })?;
                 Ok(step.apply_to(current))
             })
+            .enumerate()
             .collect();
         let report = apply(&state, &principal, &source, records).await?;
         finish(&state, "dvcqg_progress", &source, &report, started);
@@ -196,12 +195,15 @@ async fn dvcqg_request(
     req: &HttpRequest,
     body: web::Payload,
     state: &AppState,
-    service: &str,
+    service: &'static str,
+    schema: &'static Schema,
 ) -> Result<(Principal, String, dvcqg::Envelope), ApiError> {
     let (principal, source) = ingest_principal(req, state).await?;
     let body = read_body(body, state.ingest.max_body_bytes, INGEST_ADVICE).await?;
-    let envelope = dvcqg::split(&body, service)?;
-    within_limit(envelope.records.len(), state.ingest.max_batch_records)?;
+    let limit = state.ingest.max_batch_records;
+    let envelope = web::block(move || dvcqg::read(&body, service, schema, limit))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok((principal, source, envelope))
 }
 
@@ -242,10 +244,15 @@ async fn apply(
     state: &AppState,
     principal: &Principal,
     source: &str,
-    records: Vec<Result<Dossier, FieldError>>,
+    records: Vec<(usize, Result<Dossier, FieldError>)>,
 ) -> Result<BatchReport, ApiError> {
-    let checked = ioc_ingest::check(records, &principal.scope);
-    let report = ioc_ingest::apply(&state.store, source, checked).await?;
+    let admission = Admission {
+        scope: &principal.scope,
+        bounds: &state.ingest.bounds,
+        now: state.aggregates.now(),
+    };
+    let checked = ioc_ingest::check(records, &admission);
+    let report = ioc_ingest::apply(&state.store, source, &principal.scope, checked).await?;
     if report.accepted > 0 {
         state.aggregates.wake();
     }
@@ -312,13 +319,8 @@ fn dvcqg_answer(result: Result<BatchReport, ApiError>) -> HttpResponse {
 /// What a 413 of an ingest endpoint advises.
 const INGEST_ADVICE: &str = " (ingest.max_body_bytes); send smaller batches";
 
-fn within_limit(count: usize, limit: usize) -> Result<(), BatchError> {
-    if count > limit {
-        Err(BatchError::TooManyRecords { count, limit })
-    } else {
-        Ok(())
-    }
-}
+/// Records of a native batch with their positions.
+type Positioned = (usize, Result<Dossier, FieldError>);
 
 /// The media type of the request, lower case, without parameters.
 fn media_type(req: &HttpRequest) -> Option<String> {
@@ -334,15 +336,17 @@ mod tests {
 
     #[test]
     fn batches_over_the_limit_are_refused_with_the_limit() {
-        let err = ApiError::from(within_limit(11, 10).unwrap_err());
+        let body = format!("[{}1]", "1,".repeat(10));
+        let err = ApiError::from(native::read_json_array(body.as_bytes(), 10).unwrap_err());
         assert_eq!(err.code(), "payload_too_large");
         assert!(err.to_string().contains("at most 10"), "{err}");
-        assert!(within_limit(10, 10).is_ok());
+        let ten = format!("[{}1]", "1,".repeat(9));
+        assert!(native::read_json_array(ten.as_bytes(), 10).is_ok());
     }
 
     #[test]
     fn scopes_are_sets_of_units() {
-        let scope = WriteScope::Units(["25432".to_owned()].into());
+        let scope = WriteScope::Units(std::sync::Arc::new(["25432".to_owned()].into()));
         assert!(scope.allows("25432") && !scope.allows("25433"));
     }
 }

@@ -61,8 +61,15 @@ fn file(name: &str) -> Result<HttpResponse, ApiError> {
         .content_type(*content_type)
         // Served from the binary: revalidate so an upgrade shows at once.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .body(*body))
 }
+
+/// The pages run only their own scripts and styles, talk only to their
+/// own origin (REST and `/ws`), and are never framed: a name that slipped
+/// into markup could neither run code nor send the page's token elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// `GET /`: the wall screen.
 #[get("/")]

@@ -72,19 +72,21 @@ pub async fn overview(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
-    json_cached(&req, &state, || {
-        let (window, _) = window(&query, &state)?;
+    let (window, _) = window(&query, &state)?;
+    json_cached(&state, format!("overview {window:?}"), || {
         Ok(state.views.overview(window))
     })
 }
 
-/// Answers with the cached body for this request and snapshot, or makes it.
+/// Answers with the cached body for `key` and this snapshot, or makes it.
+/// The key names the view and the parsed parameters it is made from, so
+/// that junk parameters or a token in the URL make no new entry.
 fn json_cached(
-    req: &HttpRequest,
     state: &AppState,
+    key: String,
     make: impl FnOnce() -> Result<serde_json::Value, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = state.aggregates.cached(&req.uri().to_string(), || {
+    let body = state.aggregates.cached(&key, || {
         let value = make()?;
         serde_json::to_vec(&value)
             .map(web::Bytes::from)
@@ -128,7 +130,9 @@ pub async fn unit_keys(
         columns.extend(KEYS.iter().map(|k| vietnamese_key(k).to_owned()));
         return export(format, &format!("don-vi-{code}"), &columns, &rows);
     }
-    json_cached(&req, &state, || state.views.unit(&code, window, scope))
+    json_cached(&state, format!("unit {code} {window:?} {scope:?}"), || {
+        state.views.unit(&code, window, scope)
+    })
 }
 
 /// Most days a trend covers.
@@ -147,7 +151,9 @@ pub async fn trend(
     let code = state.views.unit_code(&path)?;
     let days = bounded(&query, "days", 30, TREND_MAX_DAYS, "a number of days")?;
     let scope = scope(&query, Scope::Tree)?;
-    json_cached(&req, &state, || Ok(state.views.trend(&code, days, scope)))
+    json_cached(&state, format!("trend {code} {days} {scope:?}"), || {
+        Ok(state.views.trend(&code, days, scope))
+    })
 }
 
 /// `GET /api/v1/rankings?level=&key=&window=&scope=`.
@@ -180,7 +186,8 @@ pub async fn rankings(
         let rows: Vec<Vec<Cell>> = items.iter().map(ranking_row).collect();
         return export(format, &format!("xep-hang-{level}-{key}"), &columns, &rows);
     }
-    json_cached(&req, &state, || {
+    let cache_key = format!("ranking {level} {key} {scope:?} {window:?} {previous:?}");
+    json_cached(&state, cache_key, || {
         Ok(state.views.ranking(level, key, scope, window, previous))
     })
 }
@@ -283,8 +290,12 @@ impl Cell {
             .map_or(Cell::Empty, Cell::Number)
     }
 
+    /// The cell as CSV text. Text that a spreadsheet would take for a
+    /// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+    /// return) is prefixed with `'`, as OWASP advises against CSV injection.
     fn text(&self) -> String {
         match self {
+            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
             Cell::Text(s) => s.clone(),
             Cell::Number(n) => n.to_string(),
             Cell::Empty => String::new(),
@@ -379,5 +390,23 @@ fn vietnamese_key(key: &str) -> &'static str {
         "e_result_share" => "Tỷ lệ kết quả điện tử",
         "full_online_share" => "Tỷ lệ hồ sơ DVCTT toàn trình",
         _ => "Giá trị",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cell;
+
+    #[test]
+    fn csv_text_that_a_spreadsheet_would_run_is_quoted() {
+        for formula in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            let text = Cell::Text(formula.to_owned()).text();
+            assert_eq!(text, format!("'{formula}"));
+        }
+        assert_eq!(
+            Cell::Text("Phường Tân Phú".to_owned()).text(),
+            "Phường Tân Phú"
+        );
+        assert_eq!(Cell::Number(-2.5).text(), "-2.5", "numbers stay numbers");
     }
 }
