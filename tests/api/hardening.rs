@@ -304,3 +304,53 @@ async fn pages_and_answers_carry_security_headers() {
         Some(&b"nosniff"[..])
     );
 }
+
+/// Waits until `path` on `node` answers `status` with `token` (bounded).
+async fn answers(client: &awc::Client, url: &str, token: &str, status: u16) -> bool {
+    for _ in 0..100 {
+        let response = client
+            .get(url)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .send()
+            .await
+            .expect("request");
+        if response.status().as_u16() == status {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[actix_web::test]
+async fn a_revoked_token_closes_its_websocket_and_is_refused_on_every_node() {
+    let Some(app) = TestApp::spawn(Backend::Postgres, &[]).await else {
+        return;
+    };
+    let other = app
+        .another_node(&[], std::sync::Arc::new(ioc_core::SystemClock))
+        .await;
+    let token = app.token(Role::Viewer, None, &[]);
+    let other_url = format!("http://{}/api/v1/overview", other.address);
+    assert!(answers(&other.client, &other_url, &token, 200).await);
+    let mut screen = crate::screen::Screen::connect(app.address, &format!("?token={token}")).await;
+    screen.subscribe(&["overview:today"]).await;
+    assert_eq!(screen.frame().await["type"], "snapshot");
+    {
+        let mut conn = app.store.get().expect("connection");
+        let row = ioc_store::tokens::find_active(&mut conn, &ioc_server::auth::hash_token(&token))
+            .expect("find")
+            .expect("active");
+        assert!(ioc_store::tokens::revoke(&mut conn, row.id, chrono::Utc::now()).expect("revoke"));
+    }
+    assert_eq!(
+        screen.close_code().await,
+        Some(1008),
+        "policy violation: revoked"
+    );
+    assert!(
+        answers(&other.client, &other_url, &token, 401).await,
+        "the other node refuses the token within seconds"
+    );
+    assert!(answers(&app.client, &app.url("/api/v1/overview"), &token, 401).await);
+}

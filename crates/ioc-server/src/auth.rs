@@ -4,15 +4,17 @@
 //! subtrees only; `viewer` reads; `operator` also acknowledges alerts;
 //! `admin` does everything but ingest (which is tied to a source).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use ioc_core::{UnitCode, UnitTree};
 use ioc_ingest::WriteScope;
 use ioc_store::Store;
-use ioc_store::tokens::{self, NewToken};
+use ioc_store::tokens::{self, NewToken, TokenRow};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -157,14 +159,107 @@ pub fn new_token(
     })
 }
 
+/// The unrevoked tokens, kept in memory so that a request is checked
+/// without a database round trip. Every `refresh` interval the whole set is
+/// read again, so a revocation (`ioc token revoke`, on any node) reaches
+/// every node, and every open WebSocket, within that interval. A token
+/// created since the last read is looked up in the database once. Memory is
+/// bounded by the tokens stored: an unknown token adds nothing.
+pub struct Tokens {
+    store: Store,
+    tree: Arc<UnitTree>,
+    active: RwLock<HashMap<String, Arc<Principal>>>,
+}
+
+impl Tokens {
+    /// Reads the unrevoked tokens of `store`.
+    pub async fn load(store: Store, tree: Arc<UnitTree>) -> Result<Arc<Tokens>, ApiError> {
+        let tokens = Arc::new(Tokens {
+            store,
+            tree,
+            active: RwLock::new(HashMap::new()),
+        });
+        tokens.refresh().await?;
+        Ok(tokens)
+    }
+
+    /// Reads the unrevoked tokens again every `every`, until the last
+    /// other holder of `tokens` is gone.
+    pub fn refresh_every(tokens: &Arc<Tokens>, every: Duration) {
+        let weak = Arc::downgrade(tokens);
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(tokens) = weak.upgrade() else { return };
+                if let Err(e) = tokens.refresh().await {
+                    tracing::warn!(message = "Cannot read the tokens; keeping the last set.", error = %e);
+                }
+            }
+        });
+    }
+
+    async fn refresh(&self) -> Result<(), ApiError> {
+        let rows = self.store.run(tokens::all_active).await?;
+        let active = rows
+            .into_iter()
+            .filter_map(|(hash, row)| match principal(row, &self.tree) {
+                Ok(p) => Some((hash, Arc::new(p))),
+                Err(e) => {
+                    tracing::warn!(message = "Token ignored.", error = %e);
+                    None
+                }
+            })
+            .collect();
+        *self
+            .active
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = active;
+        Ok(())
+    }
+
+    /// Whether token `id` was unrevoked at the last read.
+    pub fn is_active(&self, id: i64) -> bool {
+        self.active
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .any(|p| p.token_id == id)
+    }
+
+    /// The principal of `token`: from memory, else from the database.
+    async fn resolve(&self, token: &str) -> Result<Principal, ApiError> {
+        let hash = hash_token(token);
+        let known = self
+            .active
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&hash)
+            .cloned();
+        if let Some(principal) = known {
+            return Ok(principal.as_ref().clone());
+        }
+        let lookup = hash.clone();
+        let row = self
+            .store
+            .run(move |conn| tokens::find_active(conn, &lookup))
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".to_owned()))?;
+        let principal = principal(row, &self.tree)?;
+        self.active
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(hash, Arc::new(principal.clone()));
+        Ok(principal)
+    }
+}
+
 /// Resolves the request's bearer token: 401 when it is missing, malformed,
 /// unknown or revoked.
-pub async fn authenticate(
-    req: &HttpRequest,
-    store: &Store,
-    tree: &UnitTree,
-) -> Result<Principal, ApiError> {
-    authenticate_token(&bearer(req)?, store, tree).await
+pub async fn authenticate(req: &HttpRequest, tokens: &Tokens) -> Result<Principal, ApiError> {
+    tokens.resolve(&bearer(req)?).await
 }
 
 /// Resolves the token of a read request: the bearer header, or else a
@@ -172,11 +267,10 @@ pub async fn authenticate(
 /// (`/ws`, download links of the pages). Query tokens are hidden in logs.
 pub async fn authenticate_reader(
     req: &HttpRequest,
-    store: &Store,
-    tree: &UnitTree,
+    tokens: &Tokens,
 ) -> Result<Principal, ApiError> {
     if req.headers().contains_key(header::AUTHORIZATION) {
-        return authenticate(req, store, tree).await;
+        return authenticate(req, tokens).await;
     }
     let query = actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(
         req.query_string(),
@@ -190,20 +284,11 @@ pub async fn authenticate_reader(
                 "missing Authorization: Bearer <token> header (or ?token=<token>)".to_owned(),
             )
         })?;
-    authenticate_token(token, store, tree).await
+    tokens.resolve(token).await
 }
 
-/// Resolves a token by its hash.
-async fn authenticate_token(
-    token: &str,
-    store: &Store,
-    tree: &UnitTree,
-) -> Result<Principal, ApiError> {
-    let hash = hash_token(token);
-    let row = store
-        .run(move |conn| tokens::find_active(conn, &hash))
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".to_owned()))?;
+/// The principal of a stored token, its units expanded to their subtrees.
+fn principal(row: TokenRow, tree: &UnitTree) -> Result<Principal, ApiError> {
     let role =
         Role::parse(&row.role).map_err(|e| ApiError::Internal(format!("token {}: {e}", row.id)))?;
     let scope = if role == Role::Ingest {
@@ -217,7 +302,7 @@ async fn authenticate_token(
                 );
             }
         }
-        WriteScope::Units(std::sync::Arc::new(units))
+        WriteScope::Units(Arc::new(units))
     } else {
         WriteScope::All
     };

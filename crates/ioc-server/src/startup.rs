@@ -30,6 +30,8 @@ pub struct AppState {
     pub store: Store,
     /// The unit tree, as stored.
     pub tree: Arc<UnitTree>,
+    /// The unrevoked tokens.
+    pub tokens: Arc<crate::auth::Tokens>,
     /// The calendar of local times in payloads.
     pub calendar: LocalCalendar,
     /// Ingestion limits and status maps.
@@ -135,6 +137,10 @@ impl Application {
             hub_config(&settings.stream),
         ));
         actix_web::rt::spawn(hub.clone().run());
+        let tokens = crate::auth::Tokens::load(store.clone(), tree.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the tokens: {e}"))?;
+        crate::auth::Tokens::refresh_every(&tokens, TOKEN_REFRESH);
         let metrics = Metrics::new().context("cannot register metrics")?;
         metrics
             .register_stream(hub.clone())
@@ -151,6 +157,7 @@ impl Application {
         let state = web::Data::new(AppState {
             store,
             tree,
+            tokens,
             aggregates,
             views,
             hub,
@@ -272,6 +279,10 @@ fn hub_config(stream: &StreamSettings) -> HubConfig {
         max_topics: stream.max_topics,
     }
 }
+
+/// How often the unrevoked tokens are read again: a revocation reaches
+/// every request and open WebSocket of every node within this time.
+const TOKEN_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How often live topics are rendered again with no change published, so
 /// that a new local day reaches screens.

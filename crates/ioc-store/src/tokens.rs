@@ -65,6 +65,14 @@ pub fn find_active(
         .optional()?)
 }
 
+/// Every unrevoked token, with its hash.
+pub fn all_active(conn: &mut AnyConnection) -> Result<Vec<(String, TokenRow)>, StoreError> {
+    Ok(api_tokens::table
+        .filter(api_tokens::revoked_at.is_null())
+        .select((api_tokens::token_hash, TokenRow::as_select()))
+        .load(conn)?)
+}
+
 /// Revokes token `id`; returns whether it existed and was active.
 pub fn revoke(conn: &mut AnyConnection, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
     let changed = diesel::update(

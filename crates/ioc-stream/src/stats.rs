@@ -19,11 +19,13 @@ pub enum Disconnect {
     NodeFull,
     /// The server is stopping.
     Shutdown,
+    /// The session's token was revoked.
+    Revoked,
 }
 
 impl Disconnect {
     /// Every reason, in a fixed order.
-    pub const ALL: [Disconnect; 7] = [
+    pub const ALL: [Disconnect; 8] = [
         Disconnect::ClientClosed,
         Disconnect::Timeout,
         Disconnect::SlowConsumer,
@@ -31,6 +33,7 @@ impl Disconnect {
         Disconnect::ProtocolError,
         Disconnect::NodeFull,
         Disconnect::Shutdown,
+        Disconnect::Revoked,
     ];
 
     /// The metric label.
@@ -43,6 +46,7 @@ impl Disconnect {
             Disconnect::ProtocolError => "protocol_error",
             Disconnect::NodeFull => "node_full",
             Disconnect::Shutdown => "shutdown",
+            Disconnect::Revoked => "token_revoked",
         }
     }
 }
@@ -79,7 +83,7 @@ pub struct Stats {
     frames: [AtomicU64; 3],
     coalesced: AtomicU64,
     dropped: AtomicU64,
-    disconnects: [AtomicU64; 7],
+    disconnects: [AtomicU64; 8],
 }
 
 /// A copy of the counters at one moment.
@@ -96,7 +100,7 @@ pub struct StatsSnapshot {
     /// gets a fresh snapshot instead).
     pub dropped: u64,
     /// Sessions ended, by [`Disconnect::ALL`] order.
-    pub disconnects: [u64; 7],
+    pub disconnects: [u64; 8],
     /// Frames waiting in session queues now.
     pub queued: u64,
     /// Topics with at least one subscriber.

@@ -174,7 +174,7 @@ pub async fn acknowledge(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth::authenticate(&req, &state.store, &state.tree).await?;
+    let principal = auth::authenticate(&req, &state.tokens).await?;
     auth::require(&principal, Role::Operator)?;
     let id = alert_id(&path)?;
     let body = read_body(body, MAX_ACK_BODY_BYTES, ACK_ADVICE).await?;

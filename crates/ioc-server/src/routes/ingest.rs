@@ -142,7 +142,7 @@ pub async fn put_procedures(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth::authenticate(&req, &state.store, &state.tree).await?;
+    let principal = auth::authenticate(&req, &state.tokens).await?;
     auth::require(&principal, Role::Admin)?;
     if media_type(&req).as_deref() != Some("text/csv") {
         return Err(ApiError::UnsupportedMediaType(
@@ -182,7 +182,7 @@ async fn ingest_principal(
     req: &HttpRequest,
     state: &AppState,
 ) -> Result<(Principal, String), ApiError> {
-    let principal = auth::authenticate(req, &state.store, &state.tree).await?;
+    let principal = auth::authenticate(req, &state.tokens).await?;
     auth::require(&principal, Role::Ingest)?;
     let source = principal.source.clone().ok_or_else(|| {
         ApiError::Internal(format!("ingest token {} has no source", principal.token_id))

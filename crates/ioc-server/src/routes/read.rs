@@ -22,7 +22,7 @@ pub(crate) async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(),
     if state.public_read {
         return Ok(());
     }
-    let principal = auth::authenticate_reader(req, &state.store, &state.tree).await?;
+    let principal = auth::authenticate_reader(req, &state.tokens).await?;
     auth::require(&principal, Role::Viewer)
 }
 

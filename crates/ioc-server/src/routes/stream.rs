@@ -16,7 +16,8 @@ use crate::startup::AppState;
 
 /// Close code for a client silent for longer than `stream.client_timeout_secs`.
 pub const CLOSE_TIMEOUT: u16 = 4001;
-/// How often a session checks whether its client fell too far behind.
+/// How often a session checks whether its client fell too far behind and
+/// whether its token is still valid.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// How long a close frame may take to go out before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -30,10 +31,13 @@ pub async fn ws(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.public_read {
-        let principal = auth::authenticate_reader(&req, &state.store, &state.tree).await?;
+    let token = if state.public_read {
+        None
+    } else {
+        let principal = auth::authenticate_reader(&req, &state.tokens).await?;
         auth::require(&principal, Role::Viewer)?;
-    }
+        Some(principal.token_id)
+    };
     let (response, socket, messages) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest {
             code: "not_websocket",
@@ -47,8 +51,10 @@ pub async fn ws(
     match state.hub.open() {
         Ok(session) => {
             let hub = state.hub.clone();
+            let tokens = state.tokens.clone();
             actix_web::rt::spawn(async move {
-                let reason = serve(&session, socket, messages, &settings).await;
+                let revoked = || token.is_some_and(|id| !tokens.is_active(id));
+                let reason = serve(&session, socket, messages, &settings, &revoked).await;
                 drop(session);
                 hub.disconnected(reason);
                 tracing::debug!(
@@ -80,6 +86,7 @@ async fn serve(
     socket: actix_ws::Session,
     mut messages: actix_ws::AggregatedMessageStream,
     settings: &StreamSettings,
+    revoked: &dyn Fn() -> bool,
 ) -> Disconnect {
     let mut writer_socket = socket.clone();
     let writer = async {
@@ -146,6 +153,12 @@ async fn serve(
                     let _ = tokio::time::timeout(CLOSE_GRACE, reader_socket.ping(b"")).await;
                 }
                 _ = check.tick() => {
+                    if revoked() {
+                        return (
+                            Disconnect::Revoked,
+                            Some((CloseCode::Policy, "the token was revoked".to_owned())),
+                        );
+                    }
                     if session.check_slow() {
                         return (
                             Disconnect::SlowConsumer,
