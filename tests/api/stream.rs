@@ -359,6 +359,17 @@ async fn a_client_behind_for_longer_than_the_limit_is_closed_with_4000() {
         0.0,
         "the session is gone"
     );
+    // And so is its TCP connection, with what was queued for it, although
+    // the client still reads nothing.
+    let mut unsent = unsent_bytes(app.address.port());
+    for _ in 0..100 {
+        if unsent == 0 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        unsent = unsent_bytes(app.address.port());
+    }
+    assert_eq!(unsent, 0, "bytes still queued on the server's side");
     // What was already buffered, then the close (if it fit) or the end.
     let code = screen.close_code().await;
     assert!(matches!(code, Some(4000) | None), "{code:?}");
@@ -429,4 +440,26 @@ async fn a_silent_client_is_closed_with_4001_and_its_session_removed() {
         1.0
     );
     assert_eq!(metric_reaches(&app, "ioc_ws_sessions", 0.0).await, 0.0);
+}
+
+/// Bytes queued for sending on the server's sockets of local `port`, from
+/// the kernel's TCP tables (`tx_queue` of /proc/net/tcp and tcp6).
+fn unsent_bytes(port: u16) -> u64 {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|text| {
+            text.lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let local_port = fields.get(1)?.rsplit(':').next()?;
+                    let tx_queue = fields.get(4)?.split(':').next()?;
+                    (u16::from_str_radix(local_port, 16).ok()? == port)
+                        .then(|| u64::from_str_radix(tx_queue, 16).ok())
+                        .flatten()
+                })
+                .collect::<Vec<u64>>()
+        })
+        .sum()
 }

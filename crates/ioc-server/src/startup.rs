@@ -200,6 +200,7 @@ impl Application {
                 .service(routes::pages::rankings)
                 .service(routes::pages::asset)
         })
+        .on_connect(routes::stream::Connection::record)
         // Signals are handled in `run_until_stopped`, which first closes
         // the WebSockets (they would otherwise hold the shutdown).
         .disable_signals()

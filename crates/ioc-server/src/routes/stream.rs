@@ -3,7 +3,12 @@
 //! and ends the session on every exit path (dropping the hub session
 //! unsubscribes it everywhere).
 
+use std::any::Any;
+use std::os::fd::AsFd as _;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use actix_web::dev::Extensions;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
@@ -21,6 +26,34 @@ pub const CLOSE_TIMEOUT: u16 = 4001;
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// How long a close frame may take to go out before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// How long after a close by the server the TCP connection is ended
+/// whatever it still holds, so that a client that stopped reading cannot
+/// keep it (and the data queued for it) open.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// The TCP connection under a request. Closing a WebSocket frame by frame
+/// waits for the client to drain what is queued; a client that stopped
+/// reading never does, so the server ends the connection itself.
+#[derive(Clone)]
+pub struct Connection(Arc<std::net::TcpStream>);
+
+impl Connection {
+    /// Keeps a handle on each new TCP connection (`HttpServer::on_connect`).
+    pub fn record(connection: &dyn Any, extensions: &mut Extensions) {
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Ok(fd) = tcp.as_fd().try_clone_to_owned()
+        {
+            extensions.insert(Connection(Arc::new(std::net::TcpStream::from(fd))));
+        }
+    }
+
+    /// Ends the connection at once, discarding what was not sent (a reset).
+    fn abort(&self) {
+        let socket = socket2::SockRef::from(self.0.as_ref());
+        let _ = socket.set_linger(Some(Duration::ZERO));
+        let _ = self.0.shutdown(std::net::Shutdown::Both);
+    }
+}
 
 /// Upgrades to a WebSocket. Needs a viewer token, as a bearer header or
 /// `?token=` (browsers cannot set headers on WebSockets), unless
@@ -52,11 +85,17 @@ pub async fn ws(
         Ok(session) => {
             let hub = state.hub.clone();
             let tokens = state.tokens.clone();
+            let connection = req.conn_data::<Connection>().cloned();
             actix_web::rt::spawn(async move {
                 let revoked = || token.is_some_and(|id| !tokens.is_active(id));
                 let reason = serve(&session, socket, messages, &settings, &revoked).await;
                 drop(session);
                 hub.disconnected(reason);
+                if let Some(connection) = connection.filter(|_| reason != Disconnect::ClientClosed)
+                {
+                    tokio::time::sleep(CLOSE_LINGER).await;
+                    connection.abort();
+                }
                 tracing::debug!(
                     message = "WebSocket session ended.",
                     reason = reason.as_str()
@@ -64,7 +103,14 @@ pub async fn ws(
             });
         }
         Err(full) => {
-            actix_web::rt::spawn(close(socket, CloseCode::Again, full.to_string()));
+            let connection = req.conn_data::<Connection>().cloned();
+            actix_web::rt::spawn(async move {
+                close(socket, CloseCode::Again, full.to_string()).await;
+                if let Some(connection) = connection {
+                    tokio::time::sleep(CLOSE_LINGER).await;
+                    connection.abort();
+                }
+            });
         }
     }
     Ok(response)
