@@ -65,6 +65,9 @@ async fn start_server(
     let mut env = vec![
         ("IOC__SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
         ("IOC__SERVER__WORKERS".to_owned(), "1".to_owned()),
+        // Most tests scrape /metrics without a token; `tests/api/metrics.rs`
+        // tests the default, closed one.
+        ("IOC__METRICS__PUBLIC".to_owned(), "true".to_owned()),
         ("IOC__DATABASE__URL".to_owned(), db.url_string()),
     ];
     env.extend(

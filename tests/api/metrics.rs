@@ -121,12 +121,40 @@ async fn business_gauges_equal_the_rest_api_and_promtool_accepts_the_scrape() {
 
 #[actix_web::test]
 async fn metrics_can_require_a_token() {
-    let app = TestApp::spawn(Backend::Sqlite, &[("IOC__METRICS__TOKEN", "s3cret")])
-        .await
-        .expect("sqlite");
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            ("IOC__METRICS__TOKEN", "s3cret"),
+            ("IOC__METRICS__PUBLIC", "false"),
+        ],
+    )
+    .await
+    .expect("sqlite");
     assert_eq!(app.scrape(None).await.0, 401);
     assert_eq!(app.scrape(Some("wrong")).await.0, 401);
     let (status, text) = app.scrape(Some("s3cret")).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("ioc_build_info"));
+}
+
+#[actix_web::test]
+async fn metrics_are_closed_by_default_even_with_public_reads() {
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            ("IOC__METRICS__PUBLIC", "false"),
+            ("IOC__AUTH__PUBLIC_READ", "true"),
+        ],
+    )
+    .await
+    .expect("sqlite");
+    let (status, text) = app.scrape(None).await;
+    assert_eq!(status, 401, "{text}");
+    assert!(text.contains("metrics.public"), "{text}");
+    let ingest = app.ingest_token("motcua");
+    assert_eq!(app.scrape(Some(&ingest)).await.0, 403);
+    let viewer = app.token(ioc_server::auth::Role::Viewer, None, &[]);
+    let (status, text) = app.scrape(Some(&viewer)).await;
     assert_eq!(status, 200);
     assert!(text.contains("ioc_build_info"));
 }

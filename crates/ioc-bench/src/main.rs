@@ -356,6 +356,7 @@ fn serve(
         .arg("serve")
         .env("IOC__DATABASE__URL", &db.url)
         .env("IOC__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("IOC__METRICS__PUBLIC", "true")
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::null())

@@ -51,8 +51,10 @@ pub struct Settings {
 /// `[metrics]`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricsSettings {
-    /// Bearer token `/metrics` asks for; empty: open.
+    /// A bearer token `/metrics` accepts besides reading tokens; empty: none.
     pub token: String,
+    /// `/metrics` needs no token at all.
+    pub public: bool,
     /// The per-unit business gauges to export.
     pub units: crate::unit_metrics::UnitMetricsConfig,
 }
@@ -534,6 +536,7 @@ impl Reader {
     /// `[metrics]`, with every list checked against what exists.
     fn metrics_settings(&mut self, levels: &Levels) -> MetricsSettings {
         let token = self.string("metrics.token", "");
+        let public = self.boolean("metrics.public", false);
         let families = crate::unit_metrics::family_names();
         let chosen = self.list("metrics.families", &families);
         for unknown in chosen.iter().filter(|f| !families.contains(&f.as_str())) {
@@ -572,6 +575,7 @@ impl Reader {
         }
         MetricsSettings {
             token,
+            public,
             units: crate::unit_metrics::UnitMetricsConfig {
                 families: chosen,
                 windows,

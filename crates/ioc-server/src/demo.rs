@@ -58,6 +58,8 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     settings.database.migrate_on_start = true;
     settings.server.bind = args.bind;
     settings.read.public_read = true;
+    // The demo is local and open: Grafana or Prometheus may scrape it as is.
+    settings.metrics.public = true;
     settings.units.load_on_start = true;
     settings.procedures.load_on_start = true;
     std::fs::create_dir_all(&args.data)

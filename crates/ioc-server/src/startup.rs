@@ -48,8 +48,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// `/ws` limits.
     pub stream: StreamSettings,
-    /// The bearer token `/metrics` asks for; empty: none.
-    pub metrics_token: String,
+    /// Who may read `/metrics`.
+    pub metrics_access: crate::routes::metrics::Access,
     /// Alerts: rules, board, sweeper.
     pub alerting: Arc<Alerting>,
     /// Calendar and timeliness, for alert views.
@@ -162,7 +162,10 @@ impl Application {
             views,
             hub,
             stream: settings.stream.clone(),
-            metrics_token: settings.metrics.token.clone(),
+            metrics_access: crate::routes::metrics::Access {
+                token: settings.metrics.token.clone(),
+                public: settings.metrics.public,
+            },
             alerting,
             timeliness: settings.timeliness,
             public_read: settings.read.public_read,

@@ -1,13 +1,22 @@
-//! `GET /metrics` in the Prometheus text format, behind a bearer token when
-//! `metrics.token` is set.
+//! `GET /metrics` in the Prometheus text format, for `metrics.token` or a
+//! reading token, or anyone with `metrics.public = true`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use prometheus::{Encoder, TextEncoder};
 
-use crate::auth::hash_token;
+use crate::auth::{self, Role, hash_token};
 use crate::error::ApiError;
 use crate::startup::AppState;
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// `metrics.token`: accepted besides reading tokens; empty: none.
+    pub token: String,
+    /// `metrics.public`: anyone.
+    pub public: bool,
+}
 
 /// Every metric of ioc's registry.
 #[get("/metrics")]
@@ -15,20 +24,7 @@ pub async fn metrics(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.metrics_token.is_empty() {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        // Compared by hash, so the comparison's time says nothing of the token.
-        if hash_token(given) != hash_token(&state.metrics_token) {
-            return Err(ApiError::Unauthorized(
-                "/metrics needs Authorization: Bearer <metrics.token>".to_owned(),
-            ));
-        }
-    }
+    authorize(&req, &state).await?;
     let metrics = &state.metrics;
     let (open, idle) = state.store.pool_state();
     metrics
@@ -66,4 +62,29 @@ pub async fn metrics(
     Ok(HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
         .body(body))
+}
+
+/// Lets the scrape through if `/metrics` is public, or its bearer is
+/// `metrics.token` (compared by hash, so that the comparison's time says
+/// nothing of the token) or a token of role viewer or higher.
+async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let access = &state.metrics_access;
+    if access.public {
+        return Ok(());
+    }
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !access.token.is_empty() && given.is_some_and(|g| hash_token(g) == hash_token(&access.token))
+    {
+        return Ok(());
+    }
+    let principal = auth::authenticate(req, &state.tokens).await.map_err(|_| {
+        ApiError::Unauthorized(
+            "/metrics needs Authorization: Bearer <token> (metrics.token, or a token of role viewer or higher), unless metrics.public = true".to_owned(),
+        )
+    })?;
+    auth::require(&principal, Role::Viewer)
 }
