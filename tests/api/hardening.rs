@@ -354,3 +354,52 @@ async fn a_revoked_token_closes_its_websocket_and_is_refused_on_every_node() {
     );
     assert!(answers(&app.client, &app.url("/api/v1/overview"), &token, 401).await);
 }
+
+/// Sends `request` over a raw TCP connection to `address`, then waits (at
+/// most 30 s) for the server's answer; its status line.
+async fn raw_exchange(address: std::net::SocketAddr, request: Vec<u8>) -> String {
+    actix_web::web::block(move || {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        stream.write_all(&request).expect("write");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    })
+    .await
+    .expect("exchange")
+}
+
+#[actix_web::test]
+async fn slow_headers_and_slow_bodies_are_cut_off_with_408() {
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            ("IOC__SERVER__HEADER_READ_TIMEOUT_SECS", "1"),
+            ("IOC__SERVER__BODY_READ_TIMEOUT_SECS", "1"),
+        ],
+    )
+    .await
+    .expect("sqlite");
+    let token = app.ingest_token("motcua");
+    let headers_only = raw_exchange(
+        app.address,
+        b"POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\n".to_vec(),
+    )
+    .await;
+    assert!(headers_only.contains("408"), "{headers_only}");
+    let request = format!(
+            "POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{{\"code\":"
+        )
+        .into_bytes();
+    let body_stalled = raw_exchange(app.address, request).await;
+    assert!(body_stalled.contains("408"), "{body_stalled}");
+    assert_eq!(app.get_json("/healthz").await.0, 200);
+}

@@ -240,7 +240,7 @@ fn non_empty(raw: &str, max: usize) -> Result<String, String> {
     } else if raw.chars().count() > max {
         Err(format!("is longer than {max} characters"))
     } else {
-        Ok(raw.to_owned())
+        crate::text::check_plain(raw).map(|()| raw.to_owned())
     }
 }
 
@@ -295,5 +295,15 @@ mod tests {
             ],
             "{errors:#?}"
         );
+    }
+
+    #[test]
+    fn names_with_control_characters_are_refused() {
+        let csv = "code,name,field,online_level,levels,fee\n1.1,Cấp\u{0}phép,F\u{202e},full,commune,yes\n";
+        let errors = Catalog::read(&levels(), vec![("p.csv".to_owned(), csv.as_bytes())])
+            .unwrap_err()
+            .0;
+        let fields: Vec<&str> = errors.iter().filter_map(|e| e.field.as_deref()).collect();
+        assert_eq!(fields, ["name", "field"], "{errors:#?}");
     }
 }

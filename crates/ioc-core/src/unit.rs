@@ -719,7 +719,7 @@ fn check_name(raw: &str) -> Result<String, String> {
     } else if raw.chars().count() > MAX_NAME_LEN {
         Err(format!("is longer than {MAX_NAME_LEN} characters"))
     } else {
-        Ok(raw.to_owned())
+        crate::text::check_plain(raw).map(|()| raw.to_owned())
     }
 }
 

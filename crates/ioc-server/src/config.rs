@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -128,6 +128,12 @@ pub struct ServerSettings {
     pub bind: SocketAddr,
     /// HTTP worker threads; 0 = one per core.
     pub workers: usize,
+    /// Longest wait for a request's headers.
+    pub header_read_timeout: Duration,
+    /// Longest wait for a request's whole body.
+    pub body_read_timeout: Duration,
+    /// Peers whose `X-Forwarded-For` names the client (reverse proxies).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// `[database]`
@@ -357,6 +363,22 @@ impl Reader {
                 .map_err(|_| format!("{s:?} is not an address IP:PORT such as 127.0.0.1:8080"))
         });
         let workers = self.integer("server.workers", 0, 0, 1024);
+        let header_read_timeout = self.integer("server.header_read_timeout_secs", 5, 1, 600);
+        let body_read_timeout = self.integer("server.body_read_timeout_secs", 30, 1, 3600);
+        let trusted_proxies = self
+            .list("server.trusted_proxies", &[])
+            .into_iter()
+            .filter_map(|raw| match raw.parse::<IpAddr>() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    self.problem(
+                        "server.trusted_proxies",
+                        format!("{raw:?} is not an IP address"),
+                    );
+                    None
+                }
+            })
+            .collect();
         let url = self.parse("database.url", "sqlite://data/ioc.sqlite3", |s| {
             DatabaseUrl::parse(s).map_err(|e| e.to_string())
         });
@@ -492,6 +514,9 @@ impl Reader {
             server: ServerSettings {
                 bind,
                 workers: workers as usize,
+                header_read_timeout: Duration::from_secs(header_read_timeout.into()),
+                body_read_timeout: Duration::from_secs(body_read_timeout.into()),
+                trusted_proxies,
             },
             database: DatabaseSettings {
                 url,

@@ -48,6 +48,10 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// `/ws` limits.
     pub stream: StreamSettings,
+    /// Longest wait for a request body.
+    pub body_read_timeout: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Who may read `/metrics`.
     pub metrics_access: crate::routes::metrics::Access,
     /// Alerts: rules, board, sweeper.
@@ -162,6 +166,8 @@ impl Application {
             views,
             hub,
             stream: settings.stream.clone(),
+            body_read_timeout: settings.server.body_read_timeout,
+            trusted_proxies: settings.server.trusted_proxies.clone(),
             metrics_access: crate::routes::metrics::Access {
                 token: settings.metrics.token.clone(),
                 public: settings.metrics.public,
@@ -204,6 +210,7 @@ impl Application {
                 .service(routes::pages::asset)
         })
         .on_connect(routes::stream::Connection::record)
+        .client_request_timeout(settings.server.header_read_timeout)
         // Signals are handled in `run_until_stopped`, which first closes
         // the WebSockets (they would otherwise hold the shutdown).
         .disable_signals()

@@ -42,7 +42,7 @@ impl tracing_actix_web::RootSpanBuilder for RedactedSpan {
             http.method = %request.method(),
             http.route = %route,
             http.target = %target,
-            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            http.client_ip = %client_ip(request),
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
             exception.message = tracing::field::Empty,
@@ -56,6 +56,40 @@ impl tracing_actix_web::RootSpanBuilder for RedactedSpan {
     ) {
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+/// The client's address: the peer's, unless the peer is one of
+/// `server.trusted_proxies`; then the last address of `X-Forwarded-For`
+/// that is not itself a trusted proxy (what the outermost trusted proxy
+/// saw). A client cannot put another address in the logs by sending the
+/// header itself.
+fn client_ip(request: &actix_web::dev::ServiceRequest) -> String {
+    let Some(peer) = request.peer_addr().map(|a| a.ip()) else {
+        return String::new();
+    };
+    let trusted = request
+        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .map(|state| state.trusted_proxies.clone())
+        .unwrap_or_default();
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    forwarded_client(request.headers(), &trusted)
+        .map_or_else(|| peer.to_string(), |ip| ip.to_string())
+}
+
+/// The last address of the `X-Forwarded-For` headers not in `trusted`.
+fn forwarded_client(
+    headers: &actix_web::http::header::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let hops: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.into_iter().rev().find(|ip| !trusted.contains(ip))
 }
 
 /// `path?a=1&token=SECRET&b=2` → `path?a=1&token=REDACTED&b=2`. Names
@@ -108,7 +142,22 @@ fn form_decoded(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_token;
+    use super::{forwarded_client, redact_token};
+
+    #[test]
+    fn forwarded_addresses_are_read_right_to_left_past_trusted_proxies() {
+        let mut headers = actix_web::http::header::HeaderMap::new();
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static("x-forwarded-for"),
+            actix_web::http::header::HeaderValue::from_static("6.6.6.6, 203.0.113.7, 10.0.0.2"),
+        );
+        let trusted = ["10.0.0.2".parse().expect("ip")];
+        assert_eq!(
+            forwarded_client(&headers, &trusted),
+            Some("203.0.113.7".parse().expect("ip")),
+            "the address the trusted proxy saw, not what the client wrote"
+        );
+    }
 
     #[test]
     fn tokens_in_urls_are_hidden() {

@@ -177,7 +177,13 @@ pub async fn acknowledge(
     let principal = auth::authenticate(&req, &state.tokens).await?;
     auth::require(&principal, Role::Operator)?;
     let id = alert_id(&path)?;
-    let body = read_body(body, MAX_ACK_BODY_BYTES, ACK_ADVICE).await?;
+    let body = read_body(
+        body,
+        MAX_ACK_BODY_BYTES,
+        ACK_ADVICE,
+        state.body_read_timeout,
+    )
+    .await?;
     let body: AckBody = if body.iter().all(u8::is_ascii_whitespace) {
         AckBody::default()
     } else {

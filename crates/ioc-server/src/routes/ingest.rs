@@ -39,7 +39,13 @@ pub async fn post_dossiers(
             )));
         }
     };
-    let body = read_body(body, state.ingest.max_body_bytes, INGEST_ADVICE).await?;
+    let body = read_body(
+        body,
+        state.ingest.max_body_bytes,
+        INGEST_ADVICE,
+        state.body_read_timeout,
+    )
+    .await?;
     let tree = state.tree.clone();
     let limit = state.ingest.max_batch_records;
     let records = web::block(move || -> Result<Vec<Positioned>, BatchError> {
@@ -150,7 +156,13 @@ pub async fn put_procedures(
                 .to_owned(),
         ));
     }
-    let body = read_body(body, state.ingest.max_body_bytes, INGEST_ADVICE).await?;
+    let body = read_body(
+        body,
+        state.ingest.max_body_bytes,
+        INGEST_ADVICE,
+        state.body_read_timeout,
+    )
+    .await?;
     let catalog = Catalog::read(
         state.tree.levels(),
         vec![("request body".to_owned(), body.as_ref())],
@@ -199,7 +211,13 @@ async fn dvcqg_request(
     schema: &'static Schema,
 ) -> Result<(Principal, String, dvcqg::Envelope), ApiError> {
     let (principal, source) = ingest_principal(req, state).await?;
-    let body = read_body(body, state.ingest.max_body_bytes, INGEST_ADVICE).await?;
+    let body = read_body(
+        body,
+        state.ingest.max_body_bytes,
+        INGEST_ADVICE,
+        state.body_read_timeout,
+    )
+    .await?;
     let limit = state.ingest.max_batch_records;
     let envelope = web::block(move || dvcqg::read(&body, service, schema, limit))
         .await

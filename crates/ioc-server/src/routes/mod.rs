@@ -18,8 +18,17 @@ pub(crate) async fn read_body(
     body: web::Payload,
     limit: usize,
     advice: &str,
+    timeout: std::time::Duration,
 ) -> Result<web::Bytes, ApiError> {
-    match body.to_bytes_limited(limit).await {
+    let read = tokio::time::timeout(timeout, body.to_bytes_limited(limit))
+        .await
+        .map_err(|_| {
+            ApiError::RequestTimeout(format!(
+                "the request body did not arrive within {} s (server.body_read_timeout_secs)",
+                timeout.as_secs()
+            ))
+        })?;
+    match read {
         Ok(Ok(bytes)) => Ok(bytes),
         Err(_limit_exceeded) => Err(ApiError::PayloadTooLarge(format!(
             "the request body exceeds the limit of {limit} bytes{advice}"

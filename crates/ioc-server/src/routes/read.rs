@@ -73,25 +73,33 @@ pub async fn overview(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
     let (window, _) = window(&query, &state)?;
-    json_cached(&state, format!("overview {window:?}"), || {
+    json_cached(&state, format!("overview {window:?}"), move |state| {
         Ok(state.views.overview(window))
     })
+    .await
 }
 
 /// Answers with the cached body for `key` and this snapshot, or makes it.
 /// The key names the view and the parsed parameters it is made from, so
-/// that junk parameters or a token in the URL make no new entry.
-fn json_cached(
-    state: &AppState,
+/// that junk parameters or a token in the URL make no new entry. The body
+/// is made on a blocking thread: a heavy read never delays `/healthz`,
+/// ingestion or the WebSockets served by the async workers.
+async fn json_cached(
+    state: &web::Data<AppState>,
     key: String,
-    make: impl FnOnce() -> Result<serde_json::Value, ApiError>,
+    make: impl FnOnce(&AppState) -> Result<serde_json::Value, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    let body = state.aggregates.cached(&key, || {
-        let value = make()?;
-        serde_json::to_vec(&value)
-            .map(web::Bytes::from)
-            .map_err(|e| ApiError::Internal(format!("cannot encode the response: {e}")))
-    })?;
+    let state = state.clone();
+    let body = web::block(move || {
+        state.aggregates.cached(&key, || {
+            let value = make(&state)?;
+            serde_json::to_vec(&value)
+                .map(web::Bytes::from)
+                .map_err(|e| ApiError::Internal(format!("cannot encode the response: {e}")))
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the read was cancelled: {e}")))??;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
@@ -130,9 +138,12 @@ pub async fn unit_keys(
         columns.extend(KEYS.iter().map(|k| vietnamese_key(k).to_owned()));
         return export(format, &format!("don-vi-{code}"), &columns, &rows);
     }
-    json_cached(&state, format!("unit {code} {window:?} {scope:?}"), || {
-        state.views.unit(&code, window, scope)
-    })
+    json_cached(
+        &state,
+        format!("unit {code} {window:?} {scope:?}"),
+        move |state| state.views.unit(&code, window, scope),
+    )
+    .await
 }
 
 /// Most days a trend covers.
@@ -151,9 +162,12 @@ pub async fn trend(
     let code = state.views.unit_code(&path)?;
     let days = bounded(&query, "days", 30, TREND_MAX_DAYS, "a number of days")?;
     let scope = scope(&query, Scope::Tree)?;
-    json_cached(&state, format!("trend {code} {days} {scope:?}"), || {
-        Ok(state.views.trend(&code, days, scope))
-    })
+    json_cached(
+        &state,
+        format!("trend {code} {days} {scope:?}"),
+        move |state| Ok(state.views.trend(&code, days, scope)),
+    )
+    .await
 }
 
 /// `GET /api/v1/rankings?level=&key=&window=&scope=`.
@@ -187,9 +201,11 @@ pub async fn rankings(
         return export(format, &format!("xep-hang-{level}-{key}"), &columns, &rows);
     }
     let cache_key = format!("ranking {level} {key} {scope:?} {window:?} {previous:?}");
-    json_cached(&state, cache_key, || {
-        Ok(state.views.ranking(level, key, scope, window, previous))
+    let (level, key) = (level.to_owned(), key.to_owned());
+    json_cached(&state, cache_key, move |state| {
+        Ok(state.views.ranking(&level, &key, scope, window, previous))
     })
+    .await
 }
 
 fn ranking_row(item: &RankedUnit) -> Vec<Cell> {
