@@ -52,7 +52,7 @@ pub async fn apply(
     }
     let (source, scope) = (source.to_owned(), scope.clone());
     let (versions, outcomes) = store
-        .run(move |conn| {
+        .run_bounded(move |conn| {
             let dossiers: Vec<Dossier> = versions.iter().map(|(_, d)| d.clone()).collect();
             let outcomes = dossiers::apply_within(conn, &source, &dossiers, Utc::now(), &|unit| {
                 scope.allows(unit)

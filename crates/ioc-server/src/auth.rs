@@ -202,7 +202,7 @@ impl Tokens {
     }
 
     async fn refresh(&self) -> Result<(), ApiError> {
-        let rows = self.store.run(tokens::all_active).await?;
+        let rows = self.store.run_bounded(tokens::all_active).await?;
         let active = rows
             .into_iter()
             .filter_map(|(hash, row)| match principal(row, &self.tree) {
@@ -244,7 +244,7 @@ impl Tokens {
         let lookup = hash.clone();
         let row = self
             .store
-            .run(move |conn| tokens::find_active(conn, &lookup))
+            .run_bounded(move |conn| tokens::find_active(conn, &lookup))
             .await?
             .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".to_owned()))?;
         let principal = principal(row, &self.tree)?;

@@ -145,6 +145,8 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// How long a request waits for a pooled connection.
     pub acquire_timeout: Duration,
+    /// How long the database may take for a request's work.
+    pub request_timeout: Duration,
     /// Apply pending migrations when `serve` starts.
     pub migrate_on_start: bool,
 }
@@ -384,6 +386,7 @@ impl Reader {
         });
         let max_connections = self.integer("database.max_connections", 8, 1, 1000);
         let acquire_timeout = self.integer("database.acquire_timeout_secs", 5, 1, 3600);
+        let request_timeout = self.integer("database.request_timeout_secs", 30, 1, 3600);
         let migrate_on_start = self.boolean("database.migrate_on_start", true);
         let calendar = self.parse("time.zone", "Asia/Ho_Chi_Minh", |s| {
             LocalCalendar::parse(s).map_err(|e| e.to_string())
@@ -522,6 +525,7 @@ impl Reader {
                 url,
                 max_connections,
                 acquire_timeout: Duration::from_secs(acquire_timeout.into()),
+                request_timeout: Duration::from_secs(request_timeout.into()),
                 migrate_on_start,
             },
             timeliness: TimelinessRules {

@@ -41,6 +41,9 @@ pub enum ApiError {
     /// The body's content type is not accepted.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The database's disk is full.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// The database does not answer.
     #[error("{0}")]
     Unavailable(String),
@@ -61,6 +64,7 @@ impl ApiError {
             ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -99,8 +103,15 @@ impl ApiError {
 
     fn builder(&self) -> actix_web::HttpResponseBuilder {
         let mut builder = HttpResponse::build(self.status_code());
-        if let ApiError::Unauthorized(_) = self {
-            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            ApiError::Unauthorized(_) => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            // The pool waits for the database, so a retry soon is cheap.
+            ApiError::Unavailable(_) => {
+                builder.insert_header((header::RETRY_AFTER, "2"));
+            }
+            _ => {}
         }
         builder
     }
@@ -117,6 +128,7 @@ impl ResponseError for ApiError {
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -134,9 +146,12 @@ impl ResponseError for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(_) | StoreError::Connect { .. } => {
+            StoreError::Unavailable(_) | StoreError::Connect { .. } | StoreError::Timeout(_) => {
                 ApiError::Unavailable(e.to_string())
             }
+            ref full if full.is_disk_full() => ApiError::InsufficientStorage(format!(
+                "the database's disk is full ({full}); nothing of this request was stored, send it again once an operator has freed space"
+            )),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -371,6 +371,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let options = StoreOptions {
         max_connections: settings.database.max_connections,
         acquire_timeout: settings.database.acquire_timeout,
+        request_timeout: settings.database.request_timeout,
         ..StoreOptions::default()
     };
     let store = tokio::task::spawn_blocking(move || Store::connect(&url, &options)).await??;

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// No pooled connection became free in time, or the pool could not open one.
     #[error("database unavailable: {0}")]
     Unavailable(r2d2::Error),
+    /// The database did not answer a request's work in time.
+    #[error("the database did not answer within {0:?}")]
+    Timeout(std::time::Duration),
     /// A query failed.
     #[error("database query failed: {0}")]
     Query(diesel::result::Error),
@@ -38,6 +41,23 @@ pub enum StoreError {
     /// The listener thread could not be started.
     #[error("cannot start the change listener: {0}")]
     Listener(std::io::Error),
+}
+
+impl StoreError {
+    /// Whether the database says its disk is full (SQLite's SQLITE_FULL,
+    /// PostgreSQL's ENOSPC): nothing of the transaction was written.
+    pub fn is_disk_full(&self) -> bool {
+        let StoreError::Query(diesel::result::Error::DatabaseError(_, info)) = self else {
+            return false;
+        };
+        [
+            "database or disk is full",
+            "No space left on device",
+            "could not extend file",
+        ]
+        .iter()
+        .any(|m| info.message().contains(m))
+    }
 }
 
 impl From<r2d2::Error> for StoreError {

@@ -15,6 +15,8 @@ pub struct StoreOptions {
     pub acquire_timeout: Duration,
     /// SQLite only: how long a writer waits for a lock before failing.
     pub sqlite_busy_timeout: Duration,
+    /// How long the work of a request may take ([`Store::run_bounded`]).
+    pub request_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -23,6 +25,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -32,6 +35,7 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     url: DatabaseUrl,
+    request_timeout: Duration,
 }
 
 impl Store {
@@ -57,6 +61,7 @@ impl Store {
         Ok(Store {
             pool,
             url: url.clone(),
+            request_timeout: options.request_timeout,
         })
     }
 
@@ -98,9 +103,26 @@ impl Store {
         .await?
     }
 
-    /// Checks that the database answers a trivial query.
+    /// [`run`](Self::run) for a request: gives up after the request
+    /// timeout, so that a database that stopped answering (a stalled
+    /// network) makes requests fail fast instead of hanging. The work goes
+    /// on in the background and may still commit: callers retry, and the
+    /// version guard counts a retried batch once.
+    pub async fn run_bounded<R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let limit = self.request_timeout;
+        tokio::time::timeout(limit, self.run(work))
+            .await
+            .map_err(|_| StoreError::Timeout(limit))?
+    }
+
+    /// Checks that the database answers a trivial query within the request
+    /// timeout.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::Query))
+        self.run_bounded(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::Query))
             .await
     }
 

@@ -132,6 +132,105 @@ impl Drop for TestDb {
     }
 }
 
+/// A PostgreSQL cluster of a test's own (`initdb`, `pg_ctl`), to restart
+/// or stop under load; stopped and removed when dropped.
+pub struct TestCluster {
+    bin: PathBuf,
+    root: PathBuf,
+    port: u16,
+    as_root: bool,
+}
+
+/// How `pg_ctl` stops a cluster.
+#[derive(Debug, Clone, Copy)]
+pub enum StopMode {
+    /// `-m fast`: sessions are ended, then a clean shutdown.
+    Fast,
+    /// `-m immediate`: no shutdown at all (recovery at the next start).
+    Immediate,
+}
+
+impl TestCluster {
+    /// Creates and starts a cluster on a free port.
+    ///
+    /// # Panics
+    /// When PostgreSQL's binaries are missing or the cluster cannot start.
+    pub fn start() -> TestCluster {
+        let bin = postgres_bin_dir().unwrap_or_else(|e| panic!("no PostgreSQL binaries: {e}"));
+        let root = std::env::temp_dir().join(unique_name("ioc_cluster"));
+        let data = root.join("data");
+        std::fs::create_dir_all(&data).expect("cluster directory");
+        let as_root = is_root();
+        if as_root {
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&root))
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        run(as_postgres(as_root, &bin.join("initdb"))
+            .args(["-A", "trust", "-U", "postgres", "-N", "-D"])
+            .arg(&data))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let port = free_port().unwrap_or_else(|e| panic!("{e}"));
+        let cluster = TestCluster {
+            bin,
+            root,
+            port,
+            as_root,
+        };
+        cluster.pg_ctl(&["-w", "start"]);
+        cluster
+    }
+
+    /// The URL of database `postgres` on the cluster.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the cluster.
+    pub fn stop(&self, mode: StopMode) {
+        let mode = match mode {
+            StopMode::Fast => "fast",
+            StopMode::Immediate => "immediate",
+        };
+        self.pg_ctl(&["-w", "-m", mode, "stop"]);
+    }
+
+    /// Starts the stopped cluster again, on the same port.
+    pub fn restart(&self) {
+        self.pg_ctl(&["-w", "start"]);
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let data = self.root.join("data");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            data.display()
+        );
+        run(as_postgres(self.as_root, &self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(data.join("log"))
+            .args(["-o", &options])
+            .args(args))
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        let data = self.root.join("data");
+        let _ = as_postgres(self.as_root, &self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
 /// `url` pointing at database `name` instead of its own.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url

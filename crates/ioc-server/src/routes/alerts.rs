@@ -102,7 +102,7 @@ pub async fn list(
     let offset = (page - 1) * per_page;
     let (alerts, total) = state
         .store
-        .run(move |conn| ioc_store::alerts::list(conn, &filter, offset, per_page))
+        .run_bounded(move |conn| ioc_store::alerts::list(conn, &filter, offset, per_page))
         .await?;
     let now = state.aggregates.now();
     let items: Vec<_> = alerts
@@ -144,7 +144,7 @@ pub async fn show(
     let id = alert_id(&path)?;
     let found = state
         .store
-        .run(move |conn| ioc_store::alerts::history(conn, id))
+        .run_bounded(move |conn| ioc_store::alerts::history(conn, id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no alert has id {id}")))?;
     let (alert, events) = found;
@@ -208,7 +208,7 @@ pub async fn acknowledge(
     let now = state.aggregates.now();
     let outcome = state
         .store
-        .run(move |conn| {
+        .run_bounded(move |conn| {
             ioc_store::alerts::acknowledge(conn, id, &actor, body.note.as_deref(), now)
         })
         .await?;

@@ -111,7 +111,7 @@ pub async fn dvcqg_progress(
         let lookup_source = source.clone();
         let stored = state
             .store
-            .run(move |conn| dossiers::find_many(conn, &lookup_source, &codes))
+            .run_bounded(move |conn| dossiers::find_many(conn, &lookup_source, &codes))
             .await?;
         let records: Vec<_> = steps
             .into_iter()
@@ -173,7 +173,7 @@ pub async fn put_procedures(
     })?;
     let report: LoadReport = state
         .store
-        .run(move |conn| reference::load_procedures(conn, &catalog, chrono::Utc::now()))
+        .run_bounded(move |conn| reference::load_procedures(conn, &catalog, chrono::Utc::now()))
         .await?;
     tracing::info!(
         message = "Procedure catalog updated.",
