@@ -572,15 +572,21 @@ fn rules_file(name: &str, text: &str) -> (std::path::PathBuf, String) {
     (dir, file)
 }
 
-/// A webhook receiver on loopback that refuses its first delivery.
-async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+/// Says whether a webhook receiver accepts its `n`th delivery (from 1).
+type Accepts = Arc<dyn Fn(usize) -> bool + Send + Sync>;
+
+/// A webhook receiver on loopback: every delivery is recorded, with
+/// whether it was accepted; `accepts` decides.
+async fn receiver(accepts: Accepts) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
     use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
     let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
     let state = seen.clone();
     let server = HttpServer::new(move || {
         let state = state.clone();
+        let accepts = accepts.clone();
         App::new().default_service(web::to(move |req: HttpRequest, body: web::Json<Value>| {
             let state = state.clone();
+            let accepts = accepts.clone();
             async move {
                 let key = req
                     .headers()
@@ -589,11 +595,14 @@ async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
                     .unwrap_or_default()
                     .to_owned();
                 let mut seen = state.lock().expect("receiver state");
-                seen.push((key, body.into_inner()));
-                if seen.len() == 1 {
-                    HttpResponse::InternalServerError().finish()
-                } else {
+                let mut body = body.into_inner();
+                let accepted = accepts(seen.len() + 1);
+                body["accepted"] = json!(accepted);
+                seen.push((key, body));
+                if accepted {
                     HttpResponse::Ok().finish()
+                } else {
+                    HttpResponse::InternalServerError().finish()
                 }
             }
         }))
@@ -608,7 +617,8 @@ async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
 
 #[actix_web::test]
 async fn webhook_deliveries_are_retried_with_one_idempotency_key_per_event() {
-    let (url, seen) = receiver().await;
+    // The first delivery is refused.
+    let (url, seen) = receiver(Arc::new(|n| n > 1)).await;
     let (dir, file) = rules_file(
         "webhook",
         &format!(
@@ -795,4 +805,115 @@ async fn an_online_share_under_the_running_campaigns_target_raises_and_clears_wi
         (cleared["total"].clone(), cleared["items"][0]["id"].clone()),
         (json!(1), id)
     );
+}
+
+/// The deliveries `seen` so far: (idempotency key, event kind, accepted).
+fn deliveries(seen: &Mutex<Vec<(String, Value)>>) -> Vec<(String, Value, bool)> {
+    seen.lock()
+        .expect("receiver state")
+        .iter()
+        .map(|(key, body)| {
+            (
+                key.clone(),
+                body["event"]["kind"].clone(),
+                body["accepted"] == json!(true),
+            )
+        })
+        .collect()
+}
+
+/// Waits (bounded) until `done` holds for the deliveries seen.
+async fn deliveries_until(
+    seen: &Mutex<Vec<(String, Value)>>,
+    done: impl Fn(&[(String, Value, bool)]) -> bool,
+) -> Vec<(String, Value, bool)> {
+    for _ in 0..600 {
+        let now = deliveries(seen);
+        if done(&now) {
+            return now;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    deliveries(seen)
+}
+
+#[actix_web::test]
+async fn webhook_deliveries_owed_at_a_restart_are_made_by_the_next_start() {
+    let accepting = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = accepting.clone();
+    let (url, seen) = receiver(Arc::new(move |_| {
+        flag.load(std::sync::atomic::Ordering::SeqCst)
+    }))
+    .await;
+    let (dir, file) = rules_file(
+        "webhook-restart",
+        &format!(
+            "[dossier_overdue]\nsteps = [{{ days = 1, severity = \"warning\" }}]\nwebhook = \"{url}\"\n"
+        ),
+    );
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let overrides = [
+        OPEN,
+        ("IOC__ALERTS__FILE", file.as_str()),
+        ("IOC__ALERTS__WEBHOOK_ATTEMPTS", "100"),
+    ];
+    let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &overrides, clock.clone()).await
+    else {
+        return;
+    };
+    with_an_overdue_alert(&app, &clock).await;
+    let refused = deliveries_until(&seen, |d| !d.is_empty()).await;
+    assert_eq!(refused[0].1, "raise", "{refused:?}");
+    assert!(!refused[0].2, "the receiver is down");
+    // The node stops with the raise undelivered; the next start owes it.
+    let app = app.restart(&overrides, clock.clone()).await;
+    accepting.store(true, std::sync::atomic::Ordering::SeqCst);
+    let done = deliveries_until(&seen, |d| d.iter().any(|(_, _, ok)| *ok)).await;
+    let accepted: Vec<&(String, Value, bool)> = done.iter().filter(|d| d.2).collect();
+    assert_eq!(accepted.len(), 1, "{done:?}");
+    assert_eq!(
+        accepted[0].0, refused[0].0,
+        "the same idempotency key across the restart"
+    );
+    assert_eq!(accepted[0].1, "raise");
+    assert!(
+        done.iter().all(|d| d.0 == refused[0].0),
+        "only the raise: {done:?}"
+    );
+    drop(app);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[actix_web::test]
+async fn two_nodes_deliver_each_webhook_event_once() {
+    let (url, seen) = receiver(Arc::new(|_| true)).await;
+    let (dir, file) = rules_file(
+        "webhook-nodes",
+        &format!(
+            "[dossier_overdue]\nsteps = [{{ days = 1, severity = \"warning\" }}]\nwebhook = \"{url}\"\n"
+        ),
+    );
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let overrides = [OPEN, ("IOC__ALERTS__FILE", file.as_str())];
+    let Some(app) = TestApp::spawn_with_clock(Backend::Postgres, &overrides, clock.clone()).await
+    else {
+        return;
+    };
+    let _other = app.another_node(&overrides, clock.clone()).await;
+    let token = app.ingest_token("motcua");
+    let dossiers: Vec<Value> = (0..20).map(|i| pending_dossier(&format!("W{i}"))).collect();
+    ingest(&app, &token, Value::Array(dossiers)).await;
+    clock.set(t("2026-11-22T08:00:00+07:00"));
+    let done = deliveries_until(&seen, |d| d.len() >= 20).await;
+    // Give a second delivery of any event time to arrive, then count.
+    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    let done = deliveries(&seen).len().max(done.len());
+    let keys: std::collections::BTreeSet<String> =
+        deliveries(&seen).into_iter().map(|d| d.0).collect();
+    assert_eq!(
+        (done, keys.len()),
+        (20, 20),
+        "each raise delivered once, by one node"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

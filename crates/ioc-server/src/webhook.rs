@@ -1,113 +1,250 @@
-//! Delivery of alert events to webhook receivers: a JSON POST per event,
-//! in order per receiver, each retried with exponential backoff and
-//! carrying an `Idempotency-Key` header (from the event's seq) so that a
-//! receiver can drop a repeat.
+//! Delivery of alert events to webhook receivers. The alert event log is
+//! the outbox: each receiver has a cursor in the database
+//! (`ioc_store::webhooks`), leased by one node at a time, so events are
+//! delivered at least once across restarts and nodes, in log order, each
+//! retried with exponential backoff under one `Idempotency-Key` (from the
+//! event's seq) so that a receiver can drop a repeat.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
+use chrono::{TimeDelta, Utc};
+use ioc_store::alerts::{Alert, Event};
+use ioc_store::webhooks::{self, Cursor};
+use ioc_store::{Store, StoreError};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 /// First wait before a retry; doubled each time, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// Events waiting per receiver; more are dropped (and logged).
-const QUEUE: usize = 10_000;
-
-/// Sends events to webhook receivers in the background, one queue and
-/// one sender task per receiver URL.
-#[derive(Debug)]
-pub struct Webhooks {
-    attempts: u32,
-    timeout: Duration,
-    queues: Mutex<HashMap<String, Queue>>,
-}
-
-/// The queue of one receiver: event seqs and bodies.
-type Queue = mpsc::Sender<(i64, Value)>;
+/// How often a receiver's log is read with no local wake-up (events of
+/// other nodes, retries that are due).
+const POLL: Duration = Duration::from_secs(1);
+/// How long a node's lease on a receiver holds without renewal.
+const LEASE: TimeDelta = TimeDelta::seconds(30);
+/// How long a hole in the event log's seqs is waited for (a transaction
+/// that took its seq and has not committed yet) before it is skipped.
+const GAP_PATIENCE: Duration = Duration::from_secs(5);
+/// Events read at once.
+const PAGE: i64 = 100;
 
 /// The idempotency key of event `seq`: the same for every attempt.
 pub fn idempotency_key(seq: i64) -> String {
     format!("ioc-alert-event-{seq}")
 }
 
+/// Makes the body sent for an event of an alert.
+pub type Render = Arc<dyn Fn(&Event, &Alert) -> Value + Send + Sync>;
+
+/// What the delivery tasks share.
+pub struct Delivery {
+    /// The database with the event log and the cursors.
+    pub store: Store,
+    /// Rule id → receiver URL.
+    pub routes: HashMap<String, String>,
+    /// Tries per event before it is given up.
+    pub attempts: u32,
+    /// Longest wait for a receiver's answer.
+    pub timeout: Duration,
+    /// The body of an event.
+    pub render: Render,
+}
+
+/// The delivery tasks of a node: one per receiver URL.
+pub struct Webhooks {
+    wake: Arc<Notify>,
+    stopped: Arc<AtomicBool>,
+}
+
 impl Webhooks {
-    /// Up to `attempts` tries per event, each waiting `timeout` at most.
-    pub fn new(attempts: u32, timeout: Duration) -> Webhooks {
-        Webhooks {
-            attempts,
-            timeout,
-            queues: Mutex::default(),
+    /// Starts one delivery task per receiver of `delivery.routes`.
+    pub fn start(delivery: Delivery) -> Webhooks {
+        let wake = Arc::new(Notify::new());
+        let stopped = Arc::new(AtomicBool::new(false));
+        let urls: HashSet<String> = delivery.routes.values().cloned().collect();
+        let delivery = Arc::new(delivery);
+        let node = node_name();
+        for url in urls {
+            actix_web::rt::spawn(deliver_to(
+                url,
+                node.clone(),
+                delivery.clone(),
+                wake.clone(),
+                stopped.clone(),
+            ));
         }
+        Webhooks { wake, stopped }
     }
 
-    /// Queues `body`, the event `seq`, for `url`.
-    pub fn deliver(&self, url: String, seq: i64, body: Value) {
-        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-        let queue = queues.entry(url.clone()).or_insert_with(|| {
-            let (sender, receiver) = mpsc::channel(QUEUE);
-            actix_web::rt::spawn(send_in_order(
-                url.clone(),
-                receiver,
-                self.attempts,
-                self.timeout,
-            ));
-            sender
-        });
-        if let Err(e) = queue.try_send((seq, body)) {
-            tracing::error!(message = "Webhook queue full; event dropped.", %url, seq, error = %e);
+    /// New events were written here: read the log now.
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+
+    /// Stops delivering (the server has stopped); another node or the next
+    /// start takes over from the cursor.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        self.wake.notify_waiters();
+    }
+}
+
+/// A name for this process among the nodes, for leases.
+fn node_name() -> String {
+    let mut bytes = [0u8; 8];
+    let random = getrandom::fill(&mut bytes).map_or(0, |()| u64::from_le_bytes(bytes));
+    format!("{}-{random:016x}", std::process::id())
+}
+
+/// Delivers the events routed to `url` for as long as the node runs.
+async fn deliver_to(
+    url: String,
+    node: String,
+    delivery: Arc<Delivery>,
+    wake: Arc<Notify>,
+    stopped: Arc<AtomicBool>,
+) {
+    let client = awc::Client::builder().timeout(delivery.timeout).finish();
+    let mut gap_since: Option<Instant> = None;
+    while !stopped.load(Ordering::Acquire) {
+        let wait = match round(&url, &node, &delivery, &client, &mut gap_since).await {
+            Ok(wait) => wait,
+            Err(e) => {
+                tracing::warn!(message = "Webhook delivery cannot read the store.", %url, error = %e);
+                POLL
+            }
+        };
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
 }
 
-/// POSTs each queued event to `url` until a 2xx answer or the attempts
-/// run out, then the next.
-async fn send_in_order(
-    url: String,
-    mut queue: mpsc::Receiver<(i64, Value)>,
-    attempts: u32,
-    timeout: Duration,
-) {
-    let client = awc::Client::builder().timeout(timeout).finish();
-    while let Some((seq, body)) = queue.recv().await {
-        let key = idempotency_key(seq);
-        let mut backoff = FIRST_BACKOFF;
-        let mut delivered = false;
-        for attempt in 1..=attempts {
-            let outcome = client
-                .post(&url)
-                .insert_header(("Idempotency-Key", key.as_str()))
-                .send_json(&body)
-                .await;
-            match outcome {
-                Ok(response) if response.status().is_success() => {
-                    tracing::debug!(message = "Webhook delivered.", seq, attempt);
-                    delivered = true;
+/// One pass: claims the receiver, delivers what is due, saves the cursor;
+/// returns how long to wait before the next pass.
+async fn round(
+    url: &str,
+    node: &str,
+    delivery: &Delivery,
+    client: &awc::Client,
+    gap_since: &mut Option<Instant>,
+) -> Result<Duration, StoreError> {
+    let (claim_url, claim_node) = (url.to_owned(), node.to_owned());
+    let Some(mut cursor) = delivery
+        .store
+        .run(move |conn| webhooks::claim(conn, &claim_url, &claim_node, Utc::now(), LEASE))
+        .await?
+    else {
+        return Ok(POLL);
+    };
+    if let Some(due) = cursor.next_attempt_at
+        && due > Utc::now()
+    {
+        return Ok((due - Utc::now()).to_std().unwrap_or(POLL).min(POLL));
+    }
+    let after = cursor.delivered_seq;
+    let (events, alerts) = delivery
+        .store
+        .run(move |conn| {
+            let events = ioc_store::alerts::events_after(conn, after, PAGE)?;
+            let mut ids: Vec<i64> = events.iter().map(|e| e.alert_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let alerts: HashMap<i64, Alert> = ioc_store::alerts::by_ids(conn, &ids)?
+                .into_iter()
+                .map(|a| (a.id, a))
+                .collect();
+            Ok((events, alerts))
+        })
+        .await?;
+    let mut wait = POLL;
+    for event in &events {
+        if event.seq != cursor.delivered_seq + 1 {
+            let since = *gap_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < GAP_PATIENCE {
+                break;
+            }
+        }
+        *gap_since = None;
+        let routed = alerts
+            .get(&event.alert_id)
+            .filter(|a| delivery.routes.get(&a.key.rule).is_some_and(|u| u == url));
+        if let Some(alert) = routed {
+            match post(client, url, event, &(delivery.render)(event, alert)).await {
+                Ok(()) => {}
+                Err(why) if cursor.attempts + 1 < delivery.attempts as i32 => {
+                    cursor.attempts += 1;
+                    let backoff = backoff(cursor.attempts);
+                    tracing::warn!(message = "Webhook delivery failed; retrying.", %url, seq = event.seq, attempt = cursor.attempts, error = %why);
+                    cursor.next_attempt_at =
+                        Some(Utc::now() + TimeDelta::from_std(backoff).unwrap_or(LEASE));
+                    wait = backoff.min(POLL);
                     break;
                 }
-                Ok(response) => tracing::warn!(
-                    message = "Webhook refused the event.",
-                    seq,
-                    attempt,
-                    status = response.status().as_u16()
-                ),
-                Err(e) => tracing::warn!(
-                    message = "Webhook unreachable.",
-                    seq,
-                    attempt,
-                    error = %e
-                ),
-            }
-            if attempt < attempts {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                Err(why) => {
+                    tracing::error!(message = "Webhook delivery given up.", %url, seq = event.seq, attempts = delivery.attempts, error = %why);
+                }
             }
         }
-        if !delivered {
-            tracing::error!(message = "Webhook delivery given up.", %url, seq, attempts);
-        }
+        cursor = Cursor {
+            delivered_seq: event.seq,
+            attempts: 0,
+            next_attempt_at: None,
+        };
+        wait = Duration::ZERO;
+    }
+    let (save_url, save_node) = (url.to_owned(), node.to_owned());
+    let saved = delivery
+        .store
+        .run(move |conn| webhooks::save(conn, &save_url, &save_node, &cursor))
+        .await?;
+    if !saved {
+        tracing::warn!(message = "Webhook lease lost to another node.", %url);
+    }
+    Ok(if events.len() as i64 == PAGE {
+        Duration::ZERO
+    } else {
+        wait
+    })
+}
+
+/// The wait after `attempts` failed tries.
+fn backoff(attempts: i32) -> Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(16);
+    (FIRST_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF)
+}
+
+/// POSTs one event; `Err` with why it was not accepted.
+async fn post(client: &awc::Client, url: &str, event: &Event, body: &Value) -> Result<(), String> {
+    let key = idempotency_key(event.seq);
+    match client
+        .post(url)
+        .insert_header(("Idempotency-Key", key.as_str()))
+        .send_json(body)
+        .await
+    {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => Err(format!("answered {}", response.status().as_u16())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_a_minute() {
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(2), Duration::from_secs(1));
+        assert_eq!(backoff(4), Duration::from_secs(4));
+        assert_eq!(backoff(30), MAX_BACKOFF);
     }
 }

@@ -22,6 +22,7 @@ pub mod snapshot;
 pub mod testing;
 mod time;
 pub mod tokens;
+pub mod webhooks;
 
 pub use backend::{AnyConnection, Backend, DatabaseUrl};
 pub use error::StoreError;

@@ -290,6 +290,24 @@ diesel::table! {
 diesel::joinable!(unit_names -> units (unit_code));
 diesel::joinable!(alert_events -> alerts (alert_id));
 diesel::joinable!(unit_aliases -> units (unit_code));
+diesel::table! {
+    /// Where each webhook receiver stands in the alert event log.
+    webhook_cursors (url) {
+        /// Receiver URL.
+        url -> Text,
+        /// Events up to this seq are done.
+        delivered_seq -> BigInt,
+        /// Tries of the next event so far.
+        attempts -> Integer,
+        /// When the next event may be tried again (UTC).
+        next_attempt_at -> Nullable<Timestamp>,
+        /// The node delivering to this receiver.
+        leased_by -> Nullable<Text>,
+        /// Until when its lease holds (UTC).
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_names,

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::aggregates::Aggregates;
-use crate::webhook::Webhooks;
+use crate::webhook::{Delivery, Webhooks};
 use board::Board;
 use sweeper::Sweeper;
 pub use views::{alert_view, event_view};
@@ -113,7 +113,25 @@ impl Alerting {
         for alert in active {
             board.put(alert);
         }
-        let webhooks = Webhooks::new(config.webhook_attempts, config.webhook_timeout);
+        let routes: HashMap<String, String> = config
+            .rules
+            .ids()
+            .into_iter()
+            .filter_map(|id| Some((id.to_owned(), config.rules.webhook(id)?.to_owned())))
+            .collect();
+        let render: crate::webhook::Render = {
+            let tree = tree.clone();
+            Arc::new(
+                move |event, alert| json!({"event": event_view(event), "alert": alert_view(&tree, timeliness, alert, event.at)}),
+            )
+        };
+        let webhooks = Webhooks::start(Delivery {
+            store: store.clone(),
+            routes,
+            attempts: config.webhook_attempts,
+            timeout: config.webhook_timeout,
+            render,
+        });
         let alerting = Arc::new(Alerting {
             store: store.clone(),
             config,
@@ -134,6 +152,7 @@ impl Alerting {
     /// Stops the sweeper (the server has stopped).
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::Release);
+        self.webhooks.stop();
     }
 
     /// Sweeps completed since start, and the time they took in all.
@@ -302,34 +321,10 @@ impl Alerting {
         alert_view(&self.tree, self.timeliness, alert, now)
     }
 
-    /// Sends `events`, transitions this node wrote, to the webhooks of
-    /// their rules, in order. Delivery is best effort: a failure to read
-    /// the alerts is logged.
-    pub async fn notify(&self, events: &[Event]) {
-        if events.is_empty() || !self.config.rules.has_webhooks() {
-            return;
-        }
-        let ids = alert_ids(events);
-        let alerts: HashMap<i64, Alert> = match self
-            .store
-            .run(move |conn| ioc_store::alerts::by_ids(conn, &ids))
-            .await
-        {
-            Ok(found) => found.into_iter().map(|a| (a.id, a)).collect(),
-            Err(e) => {
-                tracing::warn!(message = "Cannot read alerts for their webhooks.", error = %e);
-                return;
-            }
-        };
-        for event in events {
-            let Some(alert) = alerts.get(&event.alert_id) else {
-                continue;
-            };
-            if let Some(url) = self.config.rules.webhook(&alert.key.rule) {
-                let body = json!({"event": event_view(event), "alert": self.view(alert, event.at)});
-                self.webhooks.deliver(url.to_owned(), event.seq, body);
-            }
-        }
+    /// Transitions were written on this node: the webhook deliveries read
+    /// the event log now rather than at their next poll.
+    pub fn notify(&self) {
+        self.webhooks.wake();
     }
 }
 

@@ -204,7 +204,7 @@ impl Sweeper {
                 }
             }
             alerting.refresh().await?;
-            alerting.notify(&written).await;
+            alerting.notify();
         }
         self.save_activity(alerting).await
     }

@@ -217,7 +217,7 @@ pub async fn acknowledge(
             if let Err(e) = state.alerting.refresh().await {
                 tracing::warn!(message = "Cannot refresh the alert board.", error = %e);
             }
-            state.alerting.notify(std::slice::from_ref(&event)).await;
+            state.alerting.notify();
             let mut view = alert_view(&state.tree, state.timeliness, &alert, now);
             view["event"] = event_view(&event);
             Ok(HttpResponse::Ok().json(view))
