@@ -3,11 +3,22 @@
 //! the security headers. Memory bounds are in `tests/memory`.
 
 use ioc_server::auth::Role;
-use ioc_store::{changes, dossiers};
+use ioc_store::dossiers;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp};
+use crate::ingest::counts;
 use crate::on_both_backends;
+
+/// The `field` of each rejection in a batch report.
+fn rejected_fields(report: &Value) -> Vec<&str> {
+    report["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|r| r["field"].as_str().expect("field"))
+        .collect()
+}
 
 /// A pending dossier of `unit`, received in September 2022.
 fn pending(code: &str, unit: &str) -> Value {
@@ -16,14 +27,6 @@ fn pending(code: &str, unit: &str) -> Value {
         "received_at": "2022-09-15T09:12:00+07:00", "due_at": "2022-09-20T17:00:00+07:00",
         "updated_at": "2022-09-15T09:12:00+07:00",
     })
-}
-
-fn counts(app: &TestApp) -> (i64, i64) {
-    let mut conn = app.store.get().expect("connection");
-    (
-        dossiers::count(&mut conn).expect("dossiers"),
-        changes::count(&mut conn).expect("changes"),
-    )
 }
 
 on_both_backends!(
@@ -40,12 +43,7 @@ on_both_backends!(
         let (status, report) = app.post_json("/api/v1/dossiers", &token, &batch).await;
         assert_eq!(status, 200, "{report}");
         assert_eq!(report["accepted"], 1, "{report}");
-        let fields: Vec<&str> = report["rejected"]
-            .as_array()
-            .expect("rejected")
-            .iter()
-            .map(|r| r["field"].as_str().expect("field"))
-            .collect();
+        let fields = rejected_fields(&report);
         assert_eq!(fields, ["received_at", "due_at", "updated_at"], "{report}");
         let dvcqg = json!([{"MaHoSo": "D1-D", "MaTTHC": "2.000815", "KenhThucHien": "2",
             "TrangThaiHoSo": "2", "NgayTiepNhan": "00010101000000", "DonViXuLy": "25432"}]);
@@ -219,12 +217,7 @@ async fn duplicate_keys_padded_codes_and_paid_online_without_a_fee_are_rejected(
         )
         .await;
     assert_eq!(status, 200, "{report}");
-    let fields: Vec<&str> = report["rejected"]
-        .as_array()
-        .expect("rejected")
-        .iter()
-        .map(|r| r["field"].as_str().expect("field"))
-        .collect();
+    let fields = rejected_fields(&report);
     assert_eq!(fields, ["code", "code", "paid_online"], "{report}");
     assert!(
         report["rejected"][0]["error"]

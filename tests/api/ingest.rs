@@ -30,7 +30,8 @@ pub fn record(n: usize, status: i64, updated_at: &str) -> Value {
     })
 }
 
-fn counts(app: &TestApp) -> (i64, i64) {
+/// Dossiers and changes stored.
+pub fn counts(app: &TestApp) -> (i64, i64) {
     let mut conn = app.store.get().expect("connection");
     (
         dossiers::count(&mut conn).expect("dossiers"),

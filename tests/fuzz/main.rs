@@ -48,23 +48,12 @@ const TOKENS: [&str; 22] = [
     "0000-00-00..9999-99-99",
 ];
 
-/// A seeded xorshift generator.
-struct Random(u64);
+/// The seeded generator of the inputs.
+struct Random(ioc_sim::Rng);
 
 impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
+        self.0.below(n as u64) as usize
     }
 }
 
@@ -139,7 +128,7 @@ fn fuzz(target: &str, check: impl Fn(&[u8])) {
     let iterations = setting("IOC_FUZZ_ITERATIONS", 100_000);
     let budget = Duration::from_secs(setting("IOC_FUZZ_SECONDS", 20));
     let seed = setting("IOC_FUZZ_SEED", 0x1234_5678_9abc_def1) ^ target.len() as u64;
-    let mut random = Random(seed.max(1));
+    let mut random = Random(ioc_sim::Rng::new(seed));
     let started = Instant::now();
     let mut done = 0;
     for input in &inputs {

@@ -42,21 +42,18 @@ fn communes() -> Vec<String> {
         .collect()
 }
 
-/// A small deterministic generator (xorshift), so that a failure replays.
-struct Random(u64);
+/// Random words from a seeded generator, so that a failure replays.
+struct Random(ioc_sim::Rng);
 
 impl Random {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        self.0.next_u64()
     }
 
     fn word(&mut self) -> String {
-        let len = 1 + self.next() % 12;
+        let len = 1 + self.0.below(12);
         (0..len)
-            .map(|_| char::from(b'a' + (self.next() % 26) as u8))
+            .map(|_| char::from(b'a' + self.0.below(26) as u8))
             .collect()
     }
 }
@@ -163,7 +160,7 @@ async fn records_with_extreme_times_that_the_bounds_let_through_cost_next_to_not
 async fn random_methods_paths_and_queries_leave_metrics_and_memory_bounded() {
     let _turn = TURN.lock().await;
     let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("sqlite");
-    let mut random = Random(0x9E37_79B9_7F4A_7C15);
+    let mut random = Random(ioc_sim::Rng::new(15));
     let mut requests = |n: usize| -> Vec<(awc::http::Method, String)> {
         (0..n)
             .map(|_| {

@@ -205,6 +205,15 @@ async fn overview_reaches(address: SocketAddr, expected: i64) -> i64 {
     received
 }
 
+/// Every record was acknowledged, is stored once with one change, and is
+/// counted by the node's live numbers.
+async fn each_stored_once(progress: &Progress, url: &str, address: SocketAddr, total: usize) {
+    assert_eq!(progress.acknowledged.load(Ordering::SeqCst), total);
+    let total = total as i64;
+    assert_eq!(stored(url), (total, total), "stored once, one change each");
+    assert_eq!(overview_reaches(address, total).await, total);
+}
+
 #[actix_web::test]
 async fn postgres_restarted_fast_then_immediately_during_ingest_loses_and_doubles_nothing() {
     let cluster = Arc::new(TestCluster::start());
@@ -246,13 +255,7 @@ async fn postgres_restarted_fast_then_immediately_during_ingest_loses_and_double
         during.iter().all(|n| *n < total),
         "both restarts happened while clients were sending: {during:?}"
     );
-    assert_eq!(progress.acknowledged.load(Ordering::SeqCst), total);
-    assert_eq!(
-        stored(&url),
-        (total as i64, total as i64),
-        "stored once, one change each"
-    );
-    assert_eq!(overview_reaches(address, total as i64).await, total as i64);
+    each_stored_once(&progress, &url, address, total).await;
 }
 
 /// Both backends: the node is killed with SIGKILL mid-ingest and a new one
@@ -276,13 +279,7 @@ async fn killed_and_restarted(db: TestDb) {
     );
     let failures = progress.failures.load(Ordering::SeqCst);
     println!("{total} records acknowledged after {failures} failed attempts");
-    assert_eq!(progress.acknowledged.load(Ordering::SeqCst), total);
-    assert_eq!(
-        stored(&url),
-        (total as i64, total as i64),
-        "stored once, one change each"
-    );
-    assert_eq!(overview_reaches(address, total as i64).await, total as i64);
+    each_stored_once(&progress, &url, address, total).await;
     drop(restarted);
 }
 

@@ -39,13 +39,7 @@ pub async fn post_dossiers(
             )));
         }
     };
-    let body = read_body(
-        body,
-        state.ingest.max_body_bytes,
-        INGEST_ADVICE,
-        state.body_read_timeout,
-    )
-    .await?;
+    let body = ingest_body(body, &state).await?;
     let tree = state.tree.clone();
     let limit = state.ingest.max_batch_records;
     let records = web::block(move || -> Result<Vec<Positioned>, BatchError> {
@@ -156,13 +150,7 @@ pub async fn put_procedures(
                 .to_owned(),
         ));
     }
-    let body = read_body(
-        body,
-        state.ingest.max_body_bytes,
-        INGEST_ADVICE,
-        state.body_read_timeout,
-    )
-    .await?;
+    let body = ingest_body(body, &state).await?;
     let catalog = Catalog::read(
         state.tree.levels(),
         vec![("request body".to_owned(), body.as_ref())],
@@ -211,13 +199,7 @@ async fn dvcqg_request(
     schema: &'static Schema,
 ) -> Result<(Principal, String, dvcqg::Envelope), ApiError> {
     let (principal, source) = ingest_principal(req, state).await?;
-    let body = read_body(
-        body,
-        state.ingest.max_body_bytes,
-        INGEST_ADVICE,
-        state.body_read_timeout,
-    )
-    .await?;
+    let body = ingest_body(body, state).await?;
     let limit = state.ingest.max_batch_records;
     let envelope = web::block(move || dvcqg::read(&body, service, schema, limit))
         .await
@@ -332,6 +314,17 @@ fn dvcqg_answer(result: Result<BatchReport, ApiError>) -> HttpResponse {
         }
         Err(e) => e.dvcqg_response(),
     }
+}
+
+/// Reads the body of an ingest request within its size and time limits.
+async fn ingest_body(body: web::Payload, state: &AppState) -> Result<web::Bytes, ApiError> {
+    read_body(
+        body,
+        state.ingest.max_body_bytes,
+        INGEST_ADVICE,
+        state.body_read_timeout,
+    )
+    .await
 }
 
 /// What a 413 of an ingest endpoint advises.
