@@ -578,6 +578,14 @@ type Accepts = Arc<dyn Fn(usize) -> bool + Send + Sync>;
 /// A webhook receiver on loopback: every delivery is recorded, with
 /// whether it was accepted; `accepts` decides.
 async fn receiver(accepts: Accepts) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+    receiver_on(accepts, None).await
+}
+
+/// [`receiver`] over TLS with `tls` when given (an `https://` URL).
+async fn receiver_on(
+    accepts: Accepts,
+    tls: Option<rustls::ServerConfig>,
+) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
     use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
     let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
     let state = seen.clone();
@@ -607,12 +615,44 @@ async fn receiver(accepts: Accepts) -> (String, Arc<Mutex<Vec<(String, Value)>>>
             }
         }))
     })
-    .workers(1)
-    .bind("127.0.0.1:0")
+    .workers(1);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let server = match tls {
+        Some(tls) => server.bind_rustls_0_23("127.0.0.1:0", tls),
+        None => server.bind("127.0.0.1:0"),
+    }
     .expect("bind the receiver");
     let address = server.addrs()[0];
     actix_web::rt::spawn(server.run());
-    (format!("http://{address}/hooks/ioc"), seen)
+    (format!("{scheme}://{address}/hooks/ioc"), seen)
+}
+
+/// A certificate for 127.0.0.1 issued by a CA of the test's own: the
+/// server's TLS configuration and the CA's PEM.
+fn test_tls() -> (rustls::ServerConfig, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("CA key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "ioc test CA");
+    let ca = ca_params.self_signed(&ca_key).expect("CA");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("params")
+        .signed_by(&key, &ca, &ca_key)
+        .expect("certificate");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .expect("server TLS");
+    (config, ca.pem())
 }
 
 #[actix_web::test]
@@ -915,5 +955,36 @@ async fn two_nodes_deliver_each_webhook_event_once() {
         (20, 20),
         "each raise delivered once, by one node"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[actix_web::test]
+async fn webhooks_are_delivered_over_https_to_a_receiver_of_a_configured_ca() {
+    let (tls, ca) = test_tls();
+    let (url, seen) = receiver_on(Arc::new(|_| true), Some(tls)).await;
+    assert!(url.starts_with("https://"), "{url}");
+    let (dir, file) = rules_file(
+        "webhook-https",
+        &format!(
+            "[dossier_overdue]\nsteps = [{{ days = 1, severity = \"warning\" }}]\nwebhook = \"{url}\"\n"
+        ),
+    );
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca).expect("CA file");
+    let ca_file = ca_file.display().to_string();
+    let clock = Arc::new(ManualClock::new(t("2026-11-20T10:00:00+07:00")));
+    let overrides = [
+        OPEN,
+        ("IOC__ALERTS__FILE", file.as_str()),
+        ("IOC__ALERTS__WEBHOOK_CA_FILE", ca_file.as_str()),
+    ];
+    let Some(app) = TestApp::spawn_with_clock(Backend::Sqlite, &overrides, clock.clone()).await
+    else {
+        return;
+    };
+    with_an_overdue_alert(&app, &clock).await;
+    let done = deliveries_until(&seen, |d| !d.is_empty()).await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!((done[0].1.clone(), done[0].2), (json!("raise"), true));
     let _ = std::fs::remove_dir_all(dir);
 }

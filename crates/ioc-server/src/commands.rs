@@ -51,8 +51,9 @@ pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
         crate::reference::read_campaigns(&settings.read.campaign_files, &settings.units.levels);
     let score = crate::reference::read_score_model(&settings.read.scoring_file);
     let alerts = crate::reference::read_alert_rules(&settings.alerts.file, &settings.units.levels);
-    match (tree, catalog, campaigns, score, alerts) {
-        (Ok(tree), Ok(catalog), Ok(campaigns), Ok(_), Ok(alerts)) => Ok(format!(
+    let tls = crate::webhook::tls_config(settings.alerts.webhook_ca_file.as_deref());
+    match (tree, catalog, campaigns, score, alerts, tls) {
+        (Ok(tree), Ok(catalog), Ok(campaigns), Ok(_), Ok(alerts), Ok(_)) => Ok(format!(
             "configuration OK ({}): {} units, {} procedures, {} campaign(s), {} threshold rule(s), {}",
             settings.origin,
             tree.len(),
@@ -61,7 +62,7 @@ pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
             alerts.thresholds.len(),
             settings.database.url
         )),
-        (tree, catalog, campaigns, score, alerts) => {
+        (tree, catalog, campaigns, score, alerts, tls) => {
             let mut problems = Vec::new();
             for errors in [tree.err(), catalog.err()].into_iter().flatten() {
                 problems.extend(errors.0.iter().map(ToString::to_string));
@@ -69,6 +70,7 @@ pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
             problems.extend(campaigns.err().unwrap_or_default());
             problems.extend(score.err());
             problems.extend(alerts.err().unwrap_or_default());
+            problems.extend(tls.err().map(|e| e.to_string()));
             Err(problems)
         }
     }

@@ -72,6 +72,9 @@ pub struct AlertSettings {
     pub webhook_attempts: u32,
     /// Timeout of one webhook attempt.
     pub webhook_timeout: Duration,
+    /// PEM certificates trusted for `https://` receivers besides the
+    /// system's roots (a province's own CA).
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 /// `[stream]`
@@ -505,6 +508,15 @@ impl Reader {
                 self.integer("alerts.webhook_timeout_secs", 10, 1, 600)
                     .into(),
             ),
+            webhook_ca_file: {
+                let raw = self.string("alerts.webhook_ca_file", "");
+                let path = PathBuf::from(&raw);
+                match raw.as_str() {
+                    "" => None,
+                    _ if path.is_absolute() => Some(path),
+                    _ => Some(base_dir.join(path)),
+                }
+            },
         };
         if stream.client_timeout <= stream.ping_interval {
             self.problem(

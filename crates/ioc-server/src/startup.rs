@@ -122,6 +122,8 @@ impl Application {
                 topic_items: settings.alerts.topic_items,
                 webhook_attempts: settings.alerts.webhook_attempts,
                 webhook_timeout: settings.alerts.webhook_timeout,
+                webhook_tls: crate::webhook::tls_config(settings.alerts.webhook_ca_file.as_deref())
+                    .context("cannot set up TLS for webhooks")?,
             },
             aggregates.clone(),
             tree.clone(),

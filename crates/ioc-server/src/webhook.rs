@@ -50,6 +50,8 @@ pub struct Delivery {
     pub attempts: u32,
     /// Longest wait for a receiver's answer.
     pub timeout: Duration,
+    /// TLS for `https://` receivers.
+    pub tls: Arc<rustls::ClientConfig>,
     /// The body of an event.
     pub render: Render,
 }
@@ -108,7 +110,10 @@ async fn deliver_to(
     wake: Arc<Notify>,
     stopped: Arc<AtomicBool>,
 ) {
-    let client = awc::Client::builder().timeout(delivery.timeout).finish();
+    let client = awc::Client::builder()
+        .connector(awc::Connector::new().rustls_0_23(delivery.tls.clone()))
+        .timeout(delivery.timeout)
+        .finish();
     let mut gap_since: Option<Instant> = None;
     while !stopped.load(Ordering::Acquire) {
         let wait = match round(&url, &node, &delivery, &client, &mut gap_since).await {
@@ -213,6 +218,60 @@ async fn round(
     })
 }
 
+/// Why TLS for webhooks cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The CA file cannot be read or holds no certificate.
+    #[error("alerts.webhook_ca_file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// rustls refused the configuration.
+    #[error("TLS configuration: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// The TLS client configuration of webhook deliveries: the system's root
+/// certificates, and those of `ca_file` when given; HTTP/1.1.
+pub fn tls_config(
+    ca_file: Option<&std::path::Path>,
+) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (added, ignored) = roots.add_parsable_certificates(native.certs);
+    tracing::debug!(message = "System root certificates read.", added, ignored);
+    if let Some(path) = ca_file {
+        let failed = |reason: String| TlsError::CaFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| failed(e.to_string()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| failed(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(failed("holds no PEM certificate".to_owned()));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| failed(format!("a certificate is not usable: {e}")))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// The wait after `attempts` failed tries.
 fn backoff(attempts: i32) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1))
@@ -246,5 +305,21 @@ mod tests {
         assert_eq!(backoff(2), Duration::from_secs(1));
         assert_eq!(backoff(4), Duration::from_secs(4));
         assert_eq!(backoff(30), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn a_ca_file_that_is_missing_or_empty_is_named() {
+        let missing =
+            tls_config(Some(std::path::Path::new("/nonexistent/ca.pem"))).expect_err("missing");
+        assert!(
+            missing.to_string().contains("/nonexistent/ca.pem"),
+            "{missing}"
+        );
+        let empty = std::env::temp_dir().join(format!("ioc-empty-ca-{}.pem", std::process::id()));
+        std::fs::write(&empty, "not a certificate\n").expect("file");
+        let error = tls_config(Some(&empty)).expect_err("empty");
+        assert!(error.to_string().contains("no PEM certificate"), "{error}");
+        let _ = std::fs::remove_file(empty);
+        assert!(tls_config(None).is_ok(), "the system's roots alone");
     }
 }

@@ -46,6 +46,8 @@ pub struct AlertingConfig {
     pub webhook_attempts: u32,
     /// Timeout of one webhook attempt.
     pub webhook_timeout: Duration,
+    /// TLS for `https://` receivers.
+    pub webhook_tls: Arc<rustls::ClientConfig>,
 }
 /// Active alerts of one rollup unit (a district or department).
 #[derive(Debug, Default, serde::Serialize)]
@@ -130,6 +132,7 @@ impl Alerting {
             routes,
             attempts: config.webhook_attempts,
             timeout: config.webhook_timeout,
+            tls: config.webhook_tls.clone(),
             render,
         });
         let alerting = Arc::new(Alerting {
