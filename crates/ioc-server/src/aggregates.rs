@@ -216,7 +216,7 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
     let wake = Arc::new(Notify::new());
     let listener = {
         let wake = wake.clone();
-        listen::listen(store.url(), move || wake.notify_one())
+        listen::listen(store.url(), listen::CHANGES, move || wake.notify_one())
             .context("cannot listen for changes")?
     };
     let poll = if listener.is_some() {

@@ -160,39 +160,53 @@ pub fn new_token(
 }
 
 /// The unrevoked tokens, kept in memory so that a request is checked
-/// without a database round trip. Every `refresh` interval the whole set is
-/// read again, so a revocation (`ioc token revoke`, on any node) reaches
-/// every node, and every open WebSocket, within that interval. A token
-/// created since the last read is looked up in the database once. Memory is
-/// bounded by the tokens stored: an unknown token adds nothing.
+/// without a database round trip. The set is read again on every change of
+/// the token table (PostgreSQL's `NOTIFY`), and at least every `refresh`
+/// interval (SQLite, or a listener that is down), so a revocation
+/// (`ioc token revoke`, on any node) reaches every node, and every open
+/// WebSocket, within seconds. A token created since the last read is looked
+/// up in the database once. Memory is bounded by the tokens stored: an
+/// unknown token adds nothing.
 pub struct Tokens {
     store: Store,
     tree: Arc<UnitTree>,
     active: RwLock<HashMap<String, Arc<Principal>>>,
+    changed: Arc<tokio::sync::Notify>,
+    /// Wakes `changed` on the token table's notifications; stops when dropped.
+    _listener: Option<ioc_store::listen::Listener>,
 }
 
 impl Tokens {
     /// Reads the unrevoked tokens of `store`.
     pub async fn load(store: Store, tree: Arc<UnitTree>) -> Result<Arc<Tokens>, ApiError> {
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let wake = changed.clone();
+        let listener =
+            ioc_store::listen::listen(store.url(), ioc_store::listen::TOKENS, move || {
+                wake.notify_one();
+            })?;
         let tokens = Arc::new(Tokens {
             store,
             tree,
             active: RwLock::new(HashMap::new()),
+            changed,
+            _listener: listener,
         });
         tokens.refresh().await?;
         Ok(tokens)
     }
 
-    /// Reads the unrevoked tokens again every `every`, until the last
-    /// other holder of `tokens` is gone.
+    /// Reads the unrevoked tokens again on each notification and at least
+    /// every `every`, until the last other holder of `tokens` is gone.
     pub fn refresh_every(tokens: &Arc<Tokens>, every: Duration) {
         let weak = Arc::downgrade(tokens);
+        let changed = tokens.changed.clone();
         actix_web::rt::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await;
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    () = changed.notified() => {}
+                    () = tokio::time::sleep(every) => {}
+                }
                 let Some(tokens) = weak.upgrade() else { return };
                 if let Err(e) = tokens.refresh().await {
                     tracing::warn!(message = "Cannot read the tokens; keeping the last set.", error = %e);

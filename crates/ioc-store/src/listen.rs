@@ -1,7 +1,8 @@
 //! Wake-ups from PostgreSQL's `LISTEN`/`NOTIFY`: every commit that adds to
 //! the change log notifies the `ioc_changes` channel (a trigger, migration
-//! `000003`), so that each node reads the log at once instead of waiting
-//! for its next poll.
+//! `000003`), and every change of the tokens `ioc_tokens` (migration
+//! `000006`), so that each node reads the log or its tokens at once instead
+//! of waiting for its next poll.
 //!
 //! diesel exposes libpq's non-blocking `PQconsumeInput`/`PQnotifies` but not
 //! the socket, so a dedicated thread checks its own connection every
@@ -20,7 +21,9 @@ use diesel::{Connection, PgConnection};
 use crate::{DatabaseUrl, StoreError};
 
 /// The channel the change-log trigger notifies.
-pub const CHANNEL: &str = "ioc_changes";
+pub const CHANGES: &str = "ioc_changes";
+/// The channel the token table's trigger notifies.
+pub const TOKENS: &str = "ioc_tokens";
 /// How often the listening connection's socket buffer is checked.
 pub const CHECK_EVERY: Duration = Duration::from_millis(10);
 /// How often the listening connection is checked with a query, so that a
@@ -44,24 +47,26 @@ impl Drop for Listener {
     }
 }
 
-/// Listens on [`CHANNEL`] of the PostgreSQL database at `url` and calls
-/// `on_change` after each notification (several pending ones count once).
+/// Listens on `channel` ([`CHANGES`] or [`TOKENS`]) of the PostgreSQL
+/// database at `url` and calls `on_change` after each notification
+/// (several pending ones count once).
 /// The first connection is opened before returning, so a bad URL fails here.
 /// `None` for SQLite, which has one writer process and nothing to listen to.
 pub fn listen(
     url: &DatabaseUrl,
+    channel: &'static str,
     on_change: impl Fn() + Send + 'static,
 ) -> Result<Option<Listener>, StoreError> {
     let DatabaseUrl::Postgres(raw) = url else {
         return Ok(None);
     };
-    let first = open(url, raw)?;
+    let first = open(url, raw, channel)?;
     let stop = Arc::new(AtomicBool::new(false));
     let thread = {
         let (stop, url, raw) = (stop.clone(), url.clone(), raw.clone());
         std::thread::Builder::new()
             .name("ioc-listen".to_owned())
-            .spawn(move || run(first, &url, &raw, &stop, &on_change))
+            .spawn(move || run(first, &url, &raw, channel, &stop, &on_change))
             .map_err(StoreError::Listener)?
     };
     Ok(Some(Listener {
@@ -70,23 +75,30 @@ pub fn listen(
     }))
 }
 
-fn open(url: &DatabaseUrl, raw: &str) -> Result<PgConnection, StoreError> {
+fn open(url: &DatabaseUrl, raw: &str, channel: &str) -> Result<PgConnection, StoreError> {
     let mut conn = PgConnection::establish(raw).map_err(|cause| StoreError::Connect {
         database: url.to_string(),
         cause,
     })?;
-    conn.batch_execute(&format!("LISTEN {CHANNEL}"))
+    conn.batch_execute(&format!("LISTEN {channel}"))
         .map_err(StoreError::Query)?;
     Ok(conn)
 }
 
-fn run(first: PgConnection, url: &DatabaseUrl, raw: &str, stop: &AtomicBool, on_change: &dyn Fn()) {
+fn run(
+    first: PgConnection,
+    url: &DatabaseUrl,
+    raw: &str,
+    channel: &str,
+    stop: &AtomicBool,
+    on_change: &dyn Fn(),
+) {
     let mut conn = Some(first);
     let mut checked = Instant::now();
     while !stop.load(Ordering::Acquire) {
         let Some(live) = conn.as_mut() else {
             std::thread::sleep(RECONNECT_AFTER);
-            match open(url, raw) {
+            match open(url, raw, channel) {
                 Ok(reopened) => {
                     tracing::info!(message = "Listening for changes again.");
                     conn = Some(reopened);
