@@ -119,24 +119,28 @@ pub async fn unit_keys(
     let (window, _) = window(&query, &state)?;
     let scope = scope(&query, Scope::Own)?;
     if let Some(format) = export_format(&req, &query)? {
-        let engine = state.aggregates.snapshot();
-        let children = state.views.children(&engine, &code, window);
-        let header = ["Mã đơn vị", "Tên đơn vị", "Cấp"];
-        let rows: Vec<Vec<Cell>> = children
-            .iter()
-            .map(|c| {
-                let mut row = vec![
-                    Cell::Text(c.unit.clone()),
-                    Cell::Text(c.name.clone()),
-                    Cell::Text(c.level.clone()),
-                ];
-                row.extend(KEYS.iter().map(|k| Cell::from_ratio(c.keys.get(k))));
-                row
-            })
-            .collect();
-        let mut columns: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
-        columns.extend(KEYS.iter().map(|k| vietnamese_key(k).to_owned()));
-        return export(format, &format!("don-vi-{code}"), &columns, &rows);
+        let state = state.clone();
+        return exported(move || {
+            let engine = state.aggregates.snapshot();
+            let children = state.views.children(&engine, &code, window);
+            let header = ["Mã đơn vị", "Tên đơn vị", "Cấp"];
+            let rows: Vec<Vec<Cell>> = children
+                .iter()
+                .map(|c| {
+                    let mut row = vec![
+                        Cell::Text(c.unit.clone()),
+                        Cell::Text(c.name.clone()),
+                        Cell::Text(c.level.clone()),
+                    ];
+                    row.extend(KEYS.iter().map(|k| Cell::from_ratio(c.keys.get(k))));
+                    row
+                })
+                .collect();
+            let mut columns: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+            columns.extend(KEYS.iter().map(|k| vietnamese_key(k).to_owned()));
+            export(format, &format!("don-vi-{code}"), &columns, &rows)
+        })
+        .await;
     }
     json_cached(
         &state,
@@ -183,22 +187,27 @@ pub async fn rankings(
     let (window, previous) = window(&query, &state)?;
     let scope = scope(&query, Scope::Own)?;
     if let Some(format) = export_format(&req, &query)? {
-        let items = state.views.ranked(level, key, scope, window, previous);
-        let columns: Vec<String> = [
-            "Hạng",
-            "Mã đơn vị",
-            "Tên đơn vị",
-            vietnamese_key(key),
-            "Tử số",
-            "Mẫu số",
-            "Hạng kỳ trước",
-            "Thay đổi",
-        ]
-        .iter()
-        .map(|c| (*c).to_owned())
-        .collect();
-        let rows: Vec<Vec<Cell>> = items.iter().map(ranking_row).collect();
-        return export(format, &format!("xep-hang-{level}-{key}"), &columns, &rows);
+        let (state, level, key) = (state.clone(), level.to_owned(), key.to_owned());
+        return exported(move || {
+            let (level, key) = (level.as_str(), key.as_str());
+            let items = state.views.ranked(level, key, scope, window, previous);
+            let columns: Vec<String> = [
+                "Hạng",
+                "Mã đơn vị",
+                "Tên đơn vị",
+                vietnamese_key(key),
+                "Tử số",
+                "Mẫu số",
+                "Hạng kỳ trước",
+                "Thay đổi",
+            ]
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+            let rows: Vec<Vec<Cell>> = items.iter().map(ranking_row).collect();
+            export(format, &format!("xep-hang-{level}-{key}"), &columns, &rows)
+        })
+        .await;
     }
     let cache_key = format!("ranking {level} {key} {scope:?} {window:?} {previous:?}");
     let (level, key) = (level.to_owned(), key.to_owned());
@@ -319,12 +328,42 @@ impl Cell {
     }
 }
 
+/// An exported table, encoded: the body and its headers.
+struct Attachment {
+    content_type: &'static str,
+    file_name: String,
+    body: Vec<u8>,
+}
+
+impl Attachment {
+    fn response(self) -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type(self.content_type)
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", self.file_name),
+            ))
+            .body(self.body)
+    }
+}
+
+/// Makes an export on a blocking thread (tables and workbooks are heavy
+/// reads): `make` builds and encodes it there.
+async fn exported(
+    make: impl FnOnce() -> Result<Attachment, ApiError> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let attachment = web::block(make)
+        .await
+        .map_err(|e| ApiError::Internal(format!("the export was cancelled: {e}")))??;
+    Ok(attachment.response())
+}
+
 fn export(
     format: Format,
     name: &str,
     columns: &[String],
     rows: &[Vec<Cell>],
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Attachment, ApiError> {
     let failed = |e: String| ApiError::Internal(format!("cannot write the export: {e}"));
     match format {
         Format::Csv => {
@@ -337,13 +376,11 @@ fn export(
             }
             let mut body = vec![0xEF, 0xBB, 0xBF]; // BOM, so that Excel reads UTF-8
             body.extend(out.into_inner().map_err(|e| failed(e.to_string()))?);
-            Ok(HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.csv\""),
-                ))
-                .body(body))
+            Ok(Attachment {
+                content_type: "text/csv; charset=utf-8",
+                file_name: format!("{name}.csv"),
+                body,
+            })
         }
         Format::Xlsx => {
             let mut book = rust_xlsxwriter::Workbook::new();
@@ -366,13 +403,11 @@ fn export(
                 }
             }
             let body = book.save_to_buffer().map_err(|e| failed(e.to_string()))?;
-            Ok(HttpResponse::Ok()
-                .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.xlsx\""),
-                ))
-                .body(body))
+            Ok(Attachment {
+                content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                file_name: format!("{name}.xlsx"),
+                body,
+            })
         }
     }
 }
