@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -20,8 +20,13 @@ const bin = process.env.IOC_BIN ?? join(repo, "target/debug/ioc");
 const browserPath = process.env.IOC_CHROMIUM ?? "/usr/bin/chromium";
 const shots = process.env.IOC_SCREENSHOTS ?? join(repo, "target/screenshots");
 const scratch = mkdtempSync(join(tmpdir(), "ioc-browser-"));
+// A unit whose name is markup and quotes: the pages must show it as text.
+const hostileName = `Sở <img src=x onerror="window.pwned=1"> "'&amp;`;
+const hostileUnits = join(scratch, "hostile_units.csv");
+writeFileSync(hostileUnits, `code,name,level,parent_code\n70.XSS,"${hostileName.replaceAll('"', '""')}",department,70\n`);
 const env = {
   ...process.env,
+  IOC__UNITS__FILES: JSON.stringify(["units/binh_phuoc.csv", "units/binh_phuoc_departments.csv", hostileUnits]),
   IOC__DATABASE__URL: `sqlite://${join(scratch, "ioc.sqlite3")}`,
   IOC__AUTH__PUBLIC_READ: "false",
   RUST_LOG: "warn",
@@ -212,6 +217,16 @@ test("the rankings page sorts, and its Excel export has the API's rows", async (
   await page.click("#rows tr[data-unit]");
   await page.waitForSelector("#drill[open] #drill-rows tr");
   await page.close();
+});
+
+test("names from reference data are shown as text, never as markup", async () => {
+  const page = await newPage(1920, 1080);
+  await page.goto(`http://127.0.0.1:${port}/?token=${viewer}&window=today`);
+  await page.waitForSelector(".tile[data-unit='70.XSS'] .name");
+  assert.equal(await page.locator(".tile[data-unit='70.XSS'] .name").textContent(), hostileName);
+  assert.equal(await page.locator(".tile[data-unit='70.XSS'] .name img").count(), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await page.context().close();
 });
 
 test("no console errors", () => {
