@@ -86,6 +86,11 @@ pub fn read(
     limit: usize,
 ) -> Result<Envelope, BatchError> {
     let envelope = wire::envelope(body, schema, limit)?;
+    if let Some(field) = envelope.duplicate {
+        return Err(BatchError::Shape(format!(
+            "envelope field `{field}` is given twice; send it once"
+        )));
+    }
     if let Some(Scalar::Text(sent)) = &envelope.service
         && sent != service
     {

@@ -125,6 +125,8 @@ pub struct Envelope {
     /// `data`: the records, or the kind of value found instead of an array;
     /// `None` when absent.
     pub data: Option<Result<Records, &'static str>>,
+    /// The first envelope field given twice (the repeat is skipped unread).
+    pub duplicate: Option<&'static str>,
 }
 
 /// Reads one JSON value as a record of `schema`.
@@ -256,6 +258,17 @@ impl<'de> Visitor<'de> for BodySeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body, A::Error> {
         let mut envelope = Envelope::default();
         while let Some(key) = map.next_key_seed(KeySeed(&ENVELOPE))? {
+            let seen = match key {
+                Key::Scalar("service") => envelope.service.is_some(),
+                Key::Scalar("madonvi") => envelope.unit.is_some(),
+                Key::Scalar(_) => envelope.data.is_some(),
+                Key::List(..) | Key::Unknown(_) => false,
+            };
+            if let (true, Key::Scalar(name)) = (seen, &key) {
+                envelope.duplicate.get_or_insert(name);
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             match key {
                 Key::Scalar("service") => envelope.service = Some(map.next_value()?),
                 Key::Scalar("madonvi") => envelope.unit = Some(map.next_value()?),
@@ -576,5 +589,12 @@ mod tests {
             array(b"[1,", &RECORD, 5),
             Err(BatchError::Malformed { .. })
         ));
+        let twice = envelope(br#"{"data":[{},{}],"data":[]}"#, &RECORD, 5).expect("envelope");
+        assert_eq!(twice.duplicate, Some("data"));
+        assert_eq!(
+            twice.data.map(|d| d.map(|r| r.count)),
+            Some(Ok(2)),
+            "the first one, kept"
+        );
     }
 }

@@ -166,11 +166,15 @@ pub fn new_token(
 /// (`ioc token revoke`, on any node) reaches every node, and every open
 /// WebSocket, within seconds. A token created since the last read is looked
 /// up in the database once. Memory is bounded by the tokens stored: an
-/// unknown token adds nothing.
+/// unknown token adds nothing. A set not read again for [`STALE_AFTER`]
+/// (the database does not answer) is not trusted: requests then look their
+/// token up in the database, and fail with it.
 pub struct Tokens {
     store: Store,
     tree: Arc<UnitTree>,
     active: RwLock<HashMap<String, Arc<Principal>>>,
+    /// Bumped by every read of the whole set, with when it happened.
+    read: std::sync::Mutex<(u64, std::time::Instant)>,
     changed: Arc<tokio::sync::Notify>,
     /// Wakes `changed` on the token table's notifications; stops when dropped.
     _listener: Option<ioc_store::listen::Listener>,
@@ -189,6 +193,7 @@ impl Tokens {
             store,
             tree,
             active: RwLock::new(HashMap::new()),
+            read: std::sync::Mutex::new((0, std::time::Instant::now())),
             changed,
             _listener: listener,
         });
@@ -231,7 +236,15 @@ impl Tokens {
             .active
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = active;
+        let mut read = self.read();
+        *read = (read.0 + 1, std::time::Instant::now());
         Ok(())
+    }
+
+    fn read(&self) -> std::sync::MutexGuard<'_, (u64, std::time::Instant)> {
+        self.read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether token `id` was unrevoked at the last read.
@@ -246,13 +259,14 @@ impl Tokens {
     /// The principal of `token`: from memory, else from the database.
     async fn resolve(&self, token: &str) -> Result<Principal, ApiError> {
         let hash = hash_token(token);
+        let (generation, at) = *self.read();
         let known = self
             .active
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&hash)
             .cloned();
-        if let Some(principal) = known {
+        if let Some(principal) = known.filter(|_| at.elapsed() < STALE_AFTER) {
             return Ok(principal.as_ref().clone());
         }
         let lookup = hash.clone();
@@ -262,13 +276,22 @@ impl Tokens {
             .await?
             .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".to_owned()))?;
         let principal = principal(row, &self.tree)?;
-        self.active
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(hash, Arc::new(principal.clone()));
+        // Only if no read of the set came in between: that read may have
+        // seen this token revoked.
+        let read = self.read();
+        if read.0 == generation {
+            self.active
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(hash, Arc::new(principal.clone()));
+        }
+        drop(read);
         Ok(principal)
     }
 }
+
+/// How long the token set is trusted without being read again.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
 
 /// Resolves the request's bearer token: 401 when it is missing, malformed,
 /// unknown or revoked.

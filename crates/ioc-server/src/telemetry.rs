@@ -78,18 +78,26 @@ fn client_ip(request: &actix_web::dev::ServiceRequest) -> String {
         .map_or_else(|| peer.to_string(), |ip| ip.to_string())
 }
 
-/// The last address of the `X-Forwarded-For` headers not in `trusted`.
+/// The last address of the `X-Forwarded-For` headers not in `trusted`;
+/// `None` when a hop on the way there is not an address (what a client
+/// wrote cannot then be told from what the proxies saw).
 fn forwarded_client(
     headers: &actix_web::http::header::HeaderMap,
     trusted: &[std::net::IpAddr],
 ) -> Option<std::net::IpAddr> {
-    let hops: Vec<std::net::IpAddr> = headers
+    let hops: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    hops.into_iter().rev().find(|ip| !trusted.contains(ip))
+    for hop in hops.into_iter().rev() {
+        let ip: std::net::IpAddr = hop.parse().ok()?;
+        if !trusted.contains(&ip) {
+            return Some(ip);
+        }
+    }
+    None
 }
 
 /// `path?a=1&token=SECRET&b=2` → `path?a=1&token=REDACTED&b=2`. Names
@@ -156,6 +164,15 @@ mod tests {
             forwarded_client(&headers, &trusted),
             Some("203.0.113.7".parse().expect("ip")),
             "the address the trusted proxy saw, not what the client wrote"
+        );
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static("x-forwarded-for"),
+            actix_web::http::header::HeaderValue::from_static("6.6.6.6, unknown, 10.0.0.2"),
+        );
+        assert_eq!(
+            forwarded_client(&headers, &trusted),
+            None,
+            "no guess past a bad hop"
         );
     }
 

@@ -114,9 +114,9 @@ async fn deliver_to(
         .connector(awc::Connector::new().rustls_0_23(delivery.tls.clone()))
         .timeout(delivery.timeout)
         .finish();
-    let mut gap_since: Option<Instant> = None;
+    let mut gap: Option<Gap> = None;
     while !stopped.load(Ordering::Acquire) {
-        let wait = match round(&url, &node, &delivery, &client, &mut gap_since).await {
+        let wait = match round(&url, &node, &delivery, &client, &mut gap).await {
             Ok(wait) => wait,
             Err(e) => {
                 tracing::warn!(message = "Webhook delivery cannot read the store.", %url, error = %e);
@@ -130,6 +130,20 @@ async fn deliver_to(
     }
 }
 
+/// A hole in the event log's seqs just after `after`, first seen `since`.
+#[derive(Debug, Clone, Copy)]
+struct Gap {
+    after: i64,
+    since: Instant,
+}
+
+/// How long a lease is taken for: long enough for one delivery attempt.
+fn lease_for(delivery: &Delivery) -> TimeDelta {
+    TimeDelta::from_std(delivery.timeout * 2)
+        .unwrap_or(LEASE)
+        .max(LEASE)
+}
+
 /// One pass: claims the receiver, delivers what is due, saves the cursor;
 /// returns how long to wait before the next pass.
 async fn round(
@@ -137,12 +151,13 @@ async fn round(
     node: &str,
     delivery: &Delivery,
     client: &awc::Client,
-    gap_since: &mut Option<Instant>,
+    gap: &mut Option<Gap>,
 ) -> Result<Duration, StoreError> {
+    let lease = lease_for(delivery);
     let (claim_url, claim_node) = (url.to_owned(), node.to_owned());
     let Some(mut cursor) = delivery
         .store
-        .run(move |conn| webhooks::claim(conn, &claim_url, &claim_node, Utc::now(), LEASE))
+        .run(move |conn| webhooks::claim(conn, &claim_url, &claim_node, Utc::now(), lease))
         .await?
     else {
         return Ok(POLL);
@@ -168,18 +183,38 @@ async fn round(
         })
         .await?;
     let mut wait = POLL;
+    let mut consumed = 0;
     for event in &events {
         if event.seq != cursor.delivered_seq + 1 {
-            let since = *gap_since.get_or_insert_with(Instant::now);
-            if since.elapsed() < GAP_PATIENCE {
+            // A hole seen at another position (or long ago, before a lost
+            // lease) starts its patience anew.
+            let seen = match *gap {
+                Some(g) if g.after == cursor.delivered_seq => g,
+                _ => *gap.insert(Gap {
+                    after: cursor.delivered_seq,
+                    since: Instant::now(),
+                }),
+            };
+            if seen.since.elapsed() < GAP_PATIENCE {
                 break;
             }
         }
-        *gap_since = None;
+        *gap = None;
         let routed = alerts
             .get(&event.alert_id)
             .filter(|a| delivery.routes.get(&a.key.rule).is_some_and(|u| u == url));
         if let Some(alert) = routed {
+            // Renew the lease before each attempt, so that no other node
+            // takes the receiver over while this one is still posting.
+            let (renew_url, renew_node) = (url.to_owned(), node.to_owned());
+            let held = delivery
+                .store
+                .run(move |conn| webhooks::renew(conn, &renew_url, &renew_node, Utc::now(), lease))
+                .await?;
+            if !held {
+                tracing::warn!(message = "Webhook lease lost to another node.", %url);
+                return Ok(POLL);
+            }
             match post(client, url, event, &(delivery.render)(event, alert)).await {
                 Ok(()) => {}
                 Err(why) if cursor.attempts + 1 < delivery.attempts as i32 => {
@@ -201,6 +236,7 @@ async fn round(
             attempts: 0,
             next_attempt_at: None,
         };
+        consumed += 1;
         wait = Duration::ZERO;
     }
     let (save_url, save_node) = (url.to_owned(), node.to_owned());
@@ -211,7 +247,7 @@ async fn round(
     if !saved {
         tracing::warn!(message = "Webhook lease lost to another node.", %url);
     }
-    Ok(if events.len() as i64 == PAGE {
+    Ok(if consumed == events.len() && events.len() as i64 == PAGE {
         Duration::ZERO
     } else {
         wait

@@ -131,7 +131,12 @@ impl fmt::Debug for DatabaseUrl {
 /// whose name holds `password`, and, in a libpq `key=value` string that is
 /// no URL at all, the value of any such key.
 fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let scheme_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    };
+    let Some((scheme, rest)) = url.split_once("://").filter(|(s, _)| scheme_ok(s)) else {
         return redact_conninfo(url);
     };
     let rest = match rest.rsplit_once('@') {
@@ -147,13 +152,41 @@ fn redact(url: &str) -> String {
     let query: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+            Some((key, _))
+                if percent_decoded(key)
+                    .to_ascii_lowercase()
+                    .contains("password") =>
+            {
                 format!("{key}=***")
             }
             _ => pair.to_owned(),
         })
         .collect();
     format!("{scheme}://{path}?{}", query.join("&"))
+}
+
+/// `raw` with its `%XX` escapes decoded, as libpq reads parameter names.
+fn percent_decoded(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A libpq `key=value …` string with the value of every key holding
@@ -184,7 +217,16 @@ fn redact_conninfo(conninfo: &str) -> String {
                 })
                 .map_or(value.len(), |(i, _)| i + 2)
         } else {
-            value.find(char::is_whitespace).unwrap_or(value.len())
+            // An unquoted value ends at the first whitespace not escaped by `\`.
+            let mut escaped = false;
+            value
+                .char_indices()
+                .find(|(_, c)| {
+                    let end = c.is_whitespace() && !escaped;
+                    escaped = *c == '\\' && !escaped;
+                    end
+                })
+                .map_or(value.len(), |(i, _)| i)
         };
         out.push_str(&after[..value_start]);
         if key.to_ascii_lowercase().contains("password") {
@@ -248,6 +290,7 @@ mod tests {
             "postgres://ioc:s3/cret@db/ioc",
             "postgres://ioc:s3?cret@db:5432/ioc",
             "postgresql://ioc:s3cr@t@db/ioc",
+            "postgres://ioc@db/ioc?pass%77ord=s3cret",
         ] {
             let shown = DatabaseUrl::parse(raw).expect("url").to_string();
             assert!(!shown.contains("s3"), "{raw} shown as {shown}");
@@ -257,6 +300,8 @@ mod tests {
             "host=db password=s3cret dbname=ioc",
             "host=db password = 's3 cret' dbname=ioc",
             "host=db sslpassword=s3cret",
+            "host=db password=pa://s3 dbname=ioc",
+            "host=db password=ab\\ s3 dbname=ioc",
         ] {
             let err = DatabaseUrl::parse(raw).unwrap_err().to_string();
             assert!(!err.contains("s3"), "{raw}: {err}");

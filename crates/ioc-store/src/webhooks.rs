@@ -91,6 +91,26 @@ pub fn claim(
     }))
 }
 
+/// Extends `node`'s lease on `url` to `now + lease`; returns whether it
+/// still held it.
+pub fn renew(
+    conn: &mut AnyConnection,
+    url: &str,
+    node: &str,
+    now: DateTime<Utc>,
+    lease: TimeDelta,
+) -> Result<bool, StoreError> {
+    let renewed = diesel::update(
+        webhook_cursors::table
+            .filter(webhook_cursors::url.eq(url))
+            .filter(webhook_cursors::leased_by.eq(node))
+            .filter(webhook_cursors::lease_until.ge(to_db(now))),
+    )
+    .set(webhook_cursors::lease_until.eq(to_db(now + lease)))
+    .execute(conn)?;
+    Ok(renewed == 1)
+}
+
 /// Records `cursor` for `url`, if `node` still holds its lease; returns
 /// whether it did.
 pub fn save(
