@@ -98,32 +98,38 @@ async fn records_with_extreme_times_that_the_bounds_let_through_cost_next_to_not
     let now = chrono::Utc::now();
     // As many ordinary dossiers first, so that pools, caches and the
     // allocator have grown to what 1,000 dossiers need.
-    let ordinary: Vec<Value> = (0..1000)
-        .map(|i| {
-            let unit = &units[i % 100];
-            json!({"code": format!("W-{i}"), "unit": unit, "procedure": "2.000815", "channel": "online",
-                "status": 2, "received_at": now.to_rfc3339(), "updated_at": now.to_rfc3339()})
-        })
-        .collect();
-    let (status, report) = app
-        .post_json("/api/v1/dossiers", &token, &json!(ordinary))
-        .await;
-    assert_eq!(
-        (status, report["accepted"].clone()),
-        (200, json!(1000)),
-        "{report}"
-    );
-    wait_applied(&app).await;
+    // Dossier `code` of the `i`th unit, received at `received` and pending.
+    let pending = |code: String, i: usize, received: &str| {
+        json!({"code": code, "unit": &units[i % 100], "procedure": "2.000815", "channel": "online",
+            "status": 2, "received_at": received, "updated_at": now.to_rfc3339()})
+    };
+    let accepted_all = |batch: Vec<Value>| {
+        let (app, token) = (&app, &token);
+        async move {
+            let (status, report) = app
+                .post_json("/api/v1/dossiers", token, &json!(batch))
+                .await;
+            assert_eq!(
+                (status, report["accepted"].clone()),
+                (200, json!(1000)),
+                "{report}"
+            );
+            wait_applied(app).await;
+        }
+    };
+    accepted_all(
+        (0..1000)
+            .map(|i| pending(format!("W-{i}"), i, &now.to_rfc3339()))
+            .collect(),
+    )
+    .await;
     for u in &units {
         assert_eq!(app.get_json(&format!("/api/v1/units/{u}")).await.0, 200);
     }
     let before = status_bytes("VmRSS");
     let extreme: Vec<Value> = (0..1000)
         .map(|i| {
-            let unit = &units[i % 100];
-            let mut d = json!({"code": format!("X-{i}"), "unit": unit, "procedure": "2.000815",
-                "channel": "online", "status": 2, "received_at": "0001-01-01T00:00:00+00:00",
-                "updated_at": now.to_rfc3339()});
+            let mut d = pending(format!("X-{i}"), i, "0001-01-01T00:00:00+00:00");
             match i % 3 {
                 0 => {}
                 1 => d["due_at"] = json!("2126-01-01T00:00:00+07:00"),
@@ -136,15 +142,7 @@ async fn records_with_extreme_times_that_the_bounds_let_through_cost_next_to_not
             d
         })
         .collect();
-    let (status, report) = app
-        .post_json("/api/v1/dossiers", &token, &json!(extreme))
-        .await;
-    assert_eq!(
-        (status, report["accepted"].clone()),
-        (200, json!(1000)),
-        "{report}"
-    );
-    wait_applied(&app).await;
+    accepted_all(extreme).await;
     for u in &units {
         let (status, doc) = app
             .get_json(&format!("/api/v1/units/{u}?window=year"))

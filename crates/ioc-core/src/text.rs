@@ -25,6 +25,32 @@ pub fn check_plain(s: &str) -> Result<(), String> {
     }
 }
 
+/// `raw` with its `%XX` escapes decoded (invalid escapes kept as they
+/// are), as servers and libpq read parameter names: so that a name is
+/// compared as it will be read, `%74oken` as `token`.
+pub fn percent_decoded(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn is_forbidden(c: char) -> bool {
     c.is_control()
         || matches!(
@@ -52,5 +78,13 @@ mod tests {
         );
         assert!(check_plain("a\u{7f}").is_err() && check_plain("a\u{85}").is_err());
         assert!(check_plain("a\tb").is_err(), "tabs are controls too");
+    }
+
+    #[test]
+    fn escapes_are_decoded_and_broken_ones_kept() {
+        assert_eq!(percent_decoded("%74o%6Ben"), "token");
+        assert_eq!(percent_decoded("pass%77ord"), "password");
+        assert_eq!(percent_decoded("a%2"), "a%2");
+        assert_eq!(percent_decoded("%zz+"), "%zz+");
     }
 }

@@ -172,12 +172,27 @@ pub fn new_token(
 pub struct Tokens {
     store: Store,
     tree: Arc<UnitTree>,
-    active: RwLock<HashMap<String, Arc<Principal>>>,
+    active: RwLock<Active>,
     /// Bumped by every read of the whole set, with when it happened.
     read: std::sync::Mutex<(u64, std::time::Instant)>,
     changed: Arc<tokio::sync::Notify>,
     /// Wakes `changed` on the token table's notifications; stops when dropped.
     _listener: Option<ioc_store::listen::Listener>,
+}
+
+/// The unrevoked tokens by hash, and their ids (every open WebSocket asks
+/// for its id each second).
+#[derive(Default)]
+struct Active {
+    by_hash: HashMap<String, Arc<Principal>>,
+    ids: HashSet<i64>,
+}
+
+impl Active {
+    fn insert(&mut self, hash: String, principal: Arc<Principal>) {
+        self.ids.insert(principal.token_id);
+        self.by_hash.insert(hash, principal);
+    }
 }
 
 impl Tokens {
@@ -192,7 +207,7 @@ impl Tokens {
         let tokens = Arc::new(Tokens {
             store,
             tree,
-            active: RwLock::new(HashMap::new()),
+            active: RwLock::new(Active::default()),
             read: std::sync::Mutex::new((0, std::time::Instant::now())),
             changed,
             _listener: listener,
@@ -222,16 +237,13 @@ impl Tokens {
 
     async fn refresh(&self) -> Result<(), ApiError> {
         let rows = self.store.run_bounded(tokens::all_active).await?;
-        let active = rows
-            .into_iter()
-            .filter_map(|(hash, row)| match principal(row, &self.tree) {
-                Ok(p) => Some((hash, Arc::new(p))),
-                Err(e) => {
-                    tracing::warn!(message = "Token ignored.", error = %e);
-                    None
-                }
-            })
-            .collect();
+        let mut active = Active::default();
+        for (hash, row) in rows {
+            match principal(row, &self.tree) {
+                Ok(p) => active.insert(hash, Arc::new(p)),
+                Err(e) => tracing::warn!(message = "Token ignored.", error = %e),
+            }
+        }
         *self
             .active
             .write()
@@ -252,8 +264,8 @@ impl Tokens {
         self.active
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .any(|p| p.token_id == id)
+            .ids
+            .contains(&id)
     }
 
     /// The principal of `token`: from memory, else from the database.
@@ -264,6 +276,7 @@ impl Tokens {
             .active
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .by_hash
             .get(&hash)
             .cloned();
         if let Some(principal) = known.filter(|_| at.elapsed() < STALE_AFTER) {

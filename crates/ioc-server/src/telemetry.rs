@@ -67,14 +67,13 @@ fn client_ip(request: &actix_web::dev::ServiceRequest) -> String {
     let Some(peer) = request.peer_addr().map(|a| a.ip()) else {
         return String::new();
     };
-    let trusted = request
+    let trusted: &[std::net::IpAddr] = request
         .app_data::<actix_web::web::Data<crate::startup::AppState>>()
-        .map(|state| state.trusted_proxies.clone())
-        .unwrap_or_default();
+        .map_or(&[], |state| &state.trusted_proxies);
     if !trusted.contains(&peer) {
         return peer.to_string();
     }
-    forwarded_client(request.headers(), &trusted)
+    forwarded_client(request.headers(), trusted)
         .map_or_else(|| peer.to_string(), |ip| ip.to_string())
 }
 
@@ -110,7 +109,7 @@ fn redact_token(target: &str) -> String {
         .split('&')
         .map(|pair| {
             let name = pair.split_once('=').map_or(pair, |(name, _)| name);
-            if form_decoded(name) == "token" {
+            if ioc_core::text::percent_decoded(name) == "token" {
                 format!("{name}=REDACTED")
             } else {
                 pair.to_owned()
@@ -118,34 +117,6 @@ fn redact_token(target: &str) -> String {
         })
         .collect();
     format!("{path}?{}", query.join("&"))
-}
-
-/// `raw` decoded as a form-encoded name: `+` is a space, `%XX` a byte.
-fn form_decoded(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -153,7 +153,7 @@ fn redact(url: &str) -> String {
         .split('&')
         .map(|pair| match pair.split_once('=') {
             Some((key, _))
-                if percent_decoded(key)
+                if ioc_core::text::percent_decoded(key)
                     .to_ascii_lowercase()
                     .contains("password") =>
             {
@@ -163,30 +163,6 @@ fn redact(url: &str) -> String {
         })
         .collect();
     format!("{scheme}://{path}?{}", query.join("&"))
-}
-
-/// `raw` with its `%XX` escapes decoded, as libpq reads parameter names.
-fn percent_decoded(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A libpq `key=value …` string with the value of every key holding
