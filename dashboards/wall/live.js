@@ -16,11 +16,6 @@ const ioc = (() => {
     return response.json();
   }
 
-  /** `value` as HTML text: names from reference data never become markup. */
-  function esc(value) {
-    return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  }
-
   /** A URL of the API carrying the page's token (for downloads). */
   function withToken(path) {
     if (!token) return path;
@@ -118,5 +113,5 @@ const ioc = (() => {
     }
   }
 
-  return { api, esc, withToken, Live, params };
+  return { api, withToken, Live, params };
 })();

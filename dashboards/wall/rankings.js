@@ -1,28 +1,17 @@
 // The leaders' rankings: level, key, window and scope; ranks with movement
 // against the previous period, sortable, tap a unit to drill down; Excel
-// and CSV from the API. Live over /ws.
+// and CSV from the API. Levels and keys are the API's (/api/v1/meta). Live
+// over /ws.
 "use strict";
 
-const KEYS = ["online_share", "online_services_used_share", "on_time_rate", "late_rate", "paid_online_share",
-  "received", "received_online", "finished", "finished_late", "pending", "pending_overdue", "due_soon",
-  "progress_rate", "e_result_share", "full_online_share"];
-const RATIOS = new Set(["online_share", "online_services_used_share", "on_time_rate", "late_rate", "paid_online_share",
-  "progress_rate", "e_result_share", "full_online_share"]);
-
-const $ = (id) => document.getElementById(id);
-const page = { items: [], sort: ["rank", 1], topic: null, drill: null, levels: [] };
+const { $, el } = ui;
+const page = { items: [], sort: ["rank", 1], topic: null, ratios: new Set() };
 const choice = () => ({
   level: $("level").value, key: $("key").value, window: $("window").value, scope: $("scope").value,
 });
 
-const live = new ioc.Live(onValue, onState);
-
-function onState(state, detail) {
-  $("dot").className = "dot" + (state === "live" ? " live" : state === "reconnecting" ? " down" : "");
-  if (state === "error") return;
-  $("state").textContent = i18n.t(state, detail);
-  $("state").dataset.state = state;
-}
+const live = new ioc.Live(onValue, ui.connection);
+const drill = new ui.Drill(live, (unit) => `unit:${unit}:${$("window").value}?scope=tree`, { self: true });
 
 function topicOf(c) {
   return `ranking:${c.level}:${c.key}:${c.window}` + (c.scope === "tree" ? "?scope=tree" : "");
@@ -51,23 +40,21 @@ function onValue(topic, value) {
   if (topic === page.topic) {
     page.items = value.items;
     render();
-  } else if (page.drill && topic === page.drill.topic) {
-    renderDrill(value);
-  } else {
+  } else if (!drill.receive(topic, value)) {
     return;
   }
-  $("updated").textContent = new Date().toLocaleTimeString(i18n.locale());
+  ui.updated();
 }
 
 function format(value) {
-  return RATIOS.has($("key").value) ? i18n.percent(value) : i18n.number(value);
+  return page.ratios.has($("key").value) ? i18n.percent(value) : i18n.number(value);
 }
 
 function movement(m) {
-  if (m === null || m === undefined) return `<span class="same">–</span>`;
-  if (m > 0) return `<span class="up">▲ ${m}</span>`;
-  if (m < 0) return `<span class="down">▼ ${-m}</span>`;
-  return `<span class="same">=</span>`;
+  if (m === null || m === undefined) return el("span", { class: "same" }, "–");
+  if (m > 0) return el("span", { class: "up" }, `▲ ${m}`);
+  if (m < 0) return el("span", { class: "down" }, `▼ ${-m}`);
+  return el("span", { class: "same" }, "=");
 }
 
 function render() {
@@ -79,16 +66,13 @@ function render() {
     if (y === null || y === undefined) return -1;
     return (typeof x === "string" ? x.localeCompare(y, i18n.locale()) : x - y) * direction;
   });
-  $("rows").replaceChildren(...rows.map((item) => {
-    const tr = document.createElement("tr");
-    tr.dataset.unit = item.unit;
-    tr.innerHTML = `<td>${item.rank ?? i18n.t("unranked")}</td><td class="text">${ioc.esc(item.name)}</td>` +
-      `<td data-value="${ioc.esc(item.value)}">${format(item.value)}</td>` +
-      `<td>${i18n.number(item.numerator)} / ${i18n.number(item.denominator)}</td>` +
-      `<td>${ioc.esc(item.previous_rank ?? "–")}</td><td>${movement(item.movement)}</td>`;
-    tr.onclick = () => openDrill(item);
-    return tr;
-  }));
+  $("rows").replaceChildren(...rows.map((item) => el("tr", { "data-unit": item.unit, onclick: () => drill.open(item.unit, item.name) },
+    el("td", {}, item.rank ?? i18n.t("unranked")),
+    el("td", { class: "text", title: item.name }, item.name),
+    el("td", { "data-value": item.value ?? "" }, format(item.value)),
+    el("td", {}, `${i18n.number(item.numerator)} / ${i18n.number(item.denominator)}`),
+    el("td", {}, item.previous_rank ?? "–"),
+    el("td", {}, movement(item.movement)))));
   document.querySelectorAll("#table th").forEach((th) => {
     th.setAttribute("aria-sort", th.dataset.sort === field ? (direction > 0 ? "ascending" : "descending") : "none");
   });
@@ -102,53 +86,40 @@ document.querySelectorAll("#table th").forEach((th) => {
   };
 });
 
-function openDrill(item) {
-  if (page.drill) live.unsubscribe([page.drill.topic]);
-  page.drill = { topic: `unit:${item.unit}:${$("window").value}?scope=tree` };
-  $("drill-title").textContent = item.name;
-  $("drill-rows").replaceChildren();
-  live.subscribe([page.drill.topic]);
-  $("drill").showModal();
-}
-
-function renderDrill(value) {
-  const rows = [{ name: value.unit.name, keys: value.keys }, ...value.children];
-  $("drill-rows").replaceChildren(...rows.map((c) => {
-    const tr = document.createElement("tr");
-    const k = c.keys;
-    tr.innerHTML = `<td>${ioc.esc(c.name)}</td><td>${i18n.number(k.received)}</td><td>${i18n.percent(k.online_share)}</td>` +
-      `<td>${i18n.percent(k.on_time_rate)}</td><td>${i18n.number(k.pending)}</td><td>${i18n.number(k.pending_overdue)}</td>`;
-    return tr;
-  }));
-}
-
-$("drill-close").onclick = () => $("drill").close();
-$("drill").onclose = () => {
-  if (page.drill) live.unsubscribe([page.drill.topic]);
-  page.drill = null;
-};
-
-function options(select, values, chosen) {
-  select.replaceChildren(...values.map(([value, label]) => new Option(label, value, false, value === chosen)));
+let firstLevel = null;
+/** The first of `levels` (top first) that has units, else the first. */
+function defaultLevel(levels, key) {
+  firstLevel ??= (async () => {
+    for (const level of levels) {
+      const q = new URLSearchParams({ level, key, window: "today" });
+      if ((await ioc.api(`/api/v1/rankings?${q}`)).items.length) return level;
+    }
+    return levels[0];
+  })().catch((e) => {
+    firstLevel = null;
+    throw e;
+  });
+  return firstLevel;
 }
 
 async function setup() {
   const p = ioc.params;
-  const overview = await ioc.api("/api/v1/overview?window=today");
-  const levels = Object.keys(overview.levels).filter((l) => l !== "province");
+  const meta = await ui.meta();
+  page.ratios = new Set(meta.keys.filter((k) => k.ratio).map((k) => k.key));
+  // Units are ranked among their level; the top level is the province.
+  const levels = meta.levels.slice(1);
+  const keys = meta.keys.map((k) => k.key);
   let campaigns = [];
-  try { campaigns = await ioc.api("/api/v1/campaigns"); } catch (e) { onState("error", e.message); }
-  options($("level"), levels.map((l) => [l, i18n.t(l)]), p.get("level") || "district");
-  options($("key"), KEYS.map((k) => [k, i18n.t(k) === k ? k : i18n.t(k)]), p.get("key") || "online_share");
-  const windows = ["today", "7d", "month", "quarter", "year"].map((w) => [w, i18n.t(w)]);
-  campaigns.forEach((c) => windows.push([`campaign:${c.id}`, `${i18n.t("campaign")}: ${c.name}`]));
-  options($("window"), windows, p.get("window") || "month");
-  options($("scope"), [["tree", i18n.t("scope_tree")], ["self", i18n.t("scope_self")]], p.get("scope") || "tree");
+  try { campaigns = await ioc.api("/api/v1/campaigns"); } catch (e) { ui.connection("error", e.message); }
+  ui.options($("level"), levels.map((l) => [l, i18n.t(l)]), p.get("level") || await defaultLevel(levels, keys[0]));
+  ui.options($("key"), keys.map((k) => [k, i18n.t(k)]), p.get("key") || (keys.includes("online_share") ? "online_share" : keys[0]));
+  ui.options($("window"), ui.windows(campaigns), p.get("window") || "month");
+  ui.options($("scope"), [["tree", i18n.t("scope_tree")], ["self", i18n.t("scope_self")]], p.get("scope") || "tree");
   choose();
 }
 
 $("choice").onchange = choose;
-$("lang").onclick = () => { i18n.toggle(); setup().catch((e) => onState("error", e.message)); };
+$("lang").onclick = () => { i18n.toggle(); setup().catch((e) => ui.connection("error", e.message)); };
 $("to-wall").href = ioc.withToken("/");
 i18n.apply();
-setup().catch((e) => onState("error", e.message));
+setup().catch((e) => ui.connection("error", e.message));

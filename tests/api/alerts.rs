@@ -9,10 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ioc_core::ManualClock;
 use ioc_server::auth::Role;
+use ioc_testkit::{Backend, Screen, TestApp, sample};
 use serde_json::{Value, json};
-
-use crate::helpers::{Backend, TestApp, sample};
-use crate::screen::Screen;
 
 const OPEN: (&str, &str) = ("IOC__AUTH__PUBLIC_READ", "true");
 /// Thresholds are evaluated at least every second.

@@ -2,13 +2,11 @@
 
 use ioc_server::auth::Role;
 use ioc_store::reference;
-
-use crate::helpers::{Backend, TestApp};
-use crate::on_both_backends;
+use ioc_testkit::{Backend, TestApp, both_backends};
 
 const PUT: awc::http::Method = awc::http::Method::PUT;
 
-on_both_backends!(admins_load_the_catalog_as_csv, |app: TestApp| async move {
+both_backends!(admins_load_the_catalog_as_csv, |app: TestApp| async move {
     let admin = app.token(Role::Admin, None, &[]);
     let csv = "code,name,field,online_level,levels,fee\n\
                2.000815,Chứng thực bản sao từ bản chính (sửa),Chứng thực,full,commune;district,yes\n\

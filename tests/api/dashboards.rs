@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use ioc_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
 use crate::stream::received_now;
 
 fn repo() -> PathBuf {

@@ -3,10 +3,8 @@
 
 use ioc_server::auth::Role;
 use ioc_store::{changes, dossiers};
+use ioc_testkit::{Backend, TestApp, both_backends};
 use serde_json::{Value, json};
-
-use crate::helpers::{Backend, TestApp};
-use crate::on_both_backends;
 
 const SYNC: &str = "/api/v1/dvcqg/DongBoHoSoMC";
 const PROGRESS: &str = "/api/v1/dvcqg/CapNhatTienDoHoSoMC";
@@ -56,7 +54,7 @@ fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
         .with_timezone(&chrono::Utc)
 }
 
-on_both_backends!(
+both_backends!(
     the_portal_sample_is_normalised_without_personal_data,
     |app: TestApp| async move {
         let token = app.ingest_token("motcua");
@@ -131,7 +129,7 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(
+both_backends!(
     variants_of_the_format_are_accepted,
     |app: TestApp| async move {
         let token = app.ingest_token("motcua");
@@ -262,7 +260,7 @@ async fn senders_own_status_codes_can_be_mapped() {
     );
 }
 
-on_both_backends!(progress_steps_move_a_dossier, |app: TestApp| async move {
+both_backends!(progress_steps_move_a_dossier, |app: TestApp| async move {
     let token = app.ingest_token("motcua");
     let mut received = sample();
     received["DonViXuLy"] = json!("25432");

@@ -4,11 +4,10 @@
 
 use ioc_server::auth::Role;
 use ioc_store::dossiers;
+use ioc_testkit::{Backend, TestApp, both_backends};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
 use crate::ingest::counts;
-use crate::on_both_backends;
 
 /// The `field` of each rejection in a batch report.
 fn rejected_fields(report: &Value) -> Vec<&str> {
@@ -29,7 +28,7 @@ fn pending(code: &str, unit: &str) -> Value {
     })
 }
 
-on_both_backends!(
+both_backends!(
     times_of_year_one_or_9999_are_rejected_per_field_natively_and_in_dvcqg,
     |app: TestApp| async move {
         let token = app.ingest_token("motcua");
@@ -63,7 +62,7 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(
+both_backends!(
     a_nul_byte_rejects_its_record_and_keeps_the_good_ones,
     |app: TestApp| async move {
         let token = app.ingest_token("motcua");
@@ -96,7 +95,7 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(
+both_backends!(
     a_token_can_neither_move_nor_withdraw_a_dossier_of_another_district,
     |app: TestApp| async move {
         // Two tokens of one source: one for Đồng Xoài (689), one for Bình Long (697).
@@ -142,7 +141,7 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(
+both_backends!(
     a_version_sent_again_with_nanoseconds_is_a_duplicate,
     |app: TestApp| async move {
         let token = app.ingest_token("motcua");
@@ -163,7 +162,7 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(
+both_backends!(
     ndjson_errors_name_the_line_blank_lines_included,
     |app: TestApp| async move {
         let token = app.ingest_token("motcua");
@@ -326,7 +325,7 @@ async fn a_revoked_token_closes_its_websocket_and_is_refused_on_every_node() {
     let token = app.token(Role::Viewer, None, &[]);
     let other_url = format!("http://{}/api/v1/overview", other.address);
     assert!(answers(&other.client, &other_url, &token, 200).await);
-    let mut screen = crate::screen::Screen::connect(app.address, &format!("?token={token}")).await;
+    let mut screen = ioc_testkit::Screen::connect(app.address, &format!("?token={token}")).await;
     screen.subscribe(&["overview:today"]).await;
     assert_eq!(screen.frame().await["type"], "snapshot");
     {

@@ -1,8 +1,7 @@
 //! Liveness and readiness.
 
+use ioc_testkit::{Backend, TestApp};
 use serde_json::json;
-
-use crate::helpers::{Backend, TestApp};
 
 async fn probes_answer(backend: Backend) {
     let Some(app) = TestApp::spawn(backend, &[]).await else {

@@ -3,10 +3,8 @@
 
 use ioc_server::auth::Role;
 use ioc_store::{changes, dossiers};
+use ioc_testkit::{Backend, TestApp, both_backends};
 use serde_json::{Value, json};
-
-use crate::helpers::{Backend, TestApp};
-use crate::on_both_backends;
 
 const UNITS: [&str; 4] = ["25432", "25433", "697", "70.STP"];
 
@@ -39,7 +37,7 @@ pub fn counts(app: &TestApp) -> (i64, i64) {
     )
 }
 
-on_both_backends!(
+both_backends!(
     replaying_a_batch_counts_it_once,
     |app: TestApp| async move {
         let token = app.ingest_token("motcua");
@@ -82,7 +80,7 @@ fn batches_without_repeats(records: Vec<Value>, size: usize) -> Vec<Vec<Value>> 
     batches
 }
 
-on_both_backends!(
+both_backends!(
     shuffled_versions_end_in_the_newest_state,
     |app: TestApp| async move {
         let token = app.ingest_token("motcua");
@@ -129,7 +127,7 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(
+both_backends!(
     bad_records_are_reported_and_good_ones_kept,
     |app: TestApp| async move {
         let token = app.token(Role::Ingest, Some("motcua"), &["697"]);
@@ -223,7 +221,7 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(ndjson_batches_are_accepted, |app: TestApp| async move {
+both_backends!(ndjson_batches_are_accepted, |app: TestApp| async move {
     let token = app.ingest_token("motcua");
     let body = format!(
         "{}\n\n{}\nnot json\n",

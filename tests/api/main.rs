@@ -7,10 +7,7 @@ mod dashboards;
 mod dvcqg;
 mod hardening;
 mod health;
-mod helpers;
 mod ingest;
 mod metrics;
 mod read;
-#[path = "../support/screen.rs"]
-mod screen;
 mod stream;

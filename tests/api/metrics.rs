@@ -6,9 +6,9 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use ioc_testkit::{Backend, TestApp, sample};
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, sample};
 use crate::stream::received_now;
 
 #[actix_web::test]

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use ioc_core::ManualClock;
 use ioc_server::auth::Role;
+use ioc_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
-
-use crate::helpers::{Backend, TestApp};
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)

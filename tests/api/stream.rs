@@ -8,10 +8,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use ioc_core::SystemClock;
 use ioc_server::auth::Role;
+use ioc_testkit::{Backend, Connect, Screen, TestApp, sample};
 use serde_json::{Value, json};
-
-use crate::helpers::{Backend, TestApp, sample};
-use crate::screen::{Connect, Screen};
 
 const OPEN: (&str, &str) = ("IOC__AUTH__PUBLIC_READ", "true");
 

@@ -1,6 +1,6 @@
 // Browser tests of the wall screen and the rankings page, in headless
 // Chromium (Debian's package) driven by Playwright. Started by
-// crates/ioc-server/tests/browser.rs, which passes IOC_BIN; this script
+// crates/ioc-server/tests/process/browser.rs, which passes IOC_BIN; this script
 // runs its own `ioc serve` on a SQLite file so that it can restart it.
 //
 //   IOC_BIN=target/debug/ioc node --test tests/browser/
@@ -20,10 +20,18 @@ const bin = process.env.IOC_BIN ?? join(repo, "target/debug/ioc");
 const browserPath = process.env.IOC_CHROMIUM ?? "/usr/bin/chromium";
 const shots = process.env.IOC_SCREENSHOTS ?? join(repo, "target/screenshots");
 const scratch = mkdtempSync(join(tmpdir(), "ioc-browser-"));
-// A unit whose name is markup and quotes: the pages must show it as text.
+// Units whose names are markup and quotes: the pages must show them as
+// text. A department (a compact tile), and a district (a full tile, ranked
+// at its level) with a commune (in both drill-downs).
 const hostileName = `Sở <img src=x onerror="window.pwned=1"> "'&amp;`;
+const hostileDistrict = `Huyện <img src=x onerror=window.pwned=2> "'& <b data-pwn>đậm</b>`;
+const hostileCommune = `Xã </td><img src=x onerror='window.pwned=3'><td data-pwn="1"> "'&lt;&`;
 const hostileUnits = join(scratch, "hostile_units.csv");
-writeFileSync(hostileUnits, `code,name,level,parent_code\n70.XSS,"${hostileName.replaceAll('"', '""')}",department,70\n`);
+const csvText = (name) => `"${name.replaceAll('"', '""')}"`;
+writeFileSync(hostileUnits, "code,name,level,parent_code\n" +
+  `70.XSS,${csvText(hostileName)},department,70\n` +
+  `70.XSS.D,${csvText(hostileDistrict)},district,70\n` +
+  `70.XSS.C,${csvText(hostileCommune)},commune,70.XSS.D\n`);
 const env = {
   ...process.env,
   IOC__UNITS__FILES: JSON.stringify(["units/binh_phuoc.csv", "units/binh_phuoc_departments.csv", hostileUnits]),
@@ -219,14 +227,121 @@ test("the rankings page sorts, and its Excel export has the API's rows", async (
   await page.close();
 });
 
-test("names from reference data are shown as text, never as markup", async () => {
-  const page = await newPage(1920, 1080);
-  await page.goto(`http://127.0.0.1:${port}/?token=${viewer}&window=today`);
-  await page.waitForSelector(".tile[data-unit='70.XSS'] .name");
-  assert.equal(await page.locator(".tile[data-unit='70.XSS'] .name").textContent(), hostileName);
-  assert.equal(await page.locator(".tile[data-unit='70.XSS'] .name img").count(), 0);
-  assert.equal(await page.evaluate(() => window.pwned), undefined);
-  await page.context().close();
+test("names with markup and quotes show verbatim as text on the wall and the rankings page, drill-downs included", async () => {
+  // Nothing a name holds may become an element: no <img>, and nothing
+  // carrying the names' data-pwn attribute, anywhere in the document.
+  const injected = (page) => page.evaluate(() => document.querySelectorAll("img, [data-pwn]").length);
+  const texts = (locator) => locator.evaluateAll((cells) => cells.map((c) => c.textContent));
+
+  const wall = await newPage(1920, 1080);
+  await wall.goto(`http://127.0.0.1:${port}/?token=${viewer}&window=today`);
+  await wall.waitForSelector(".tile[data-unit='70.XSS'] .name");
+  assert.equal(await wall.locator(".tile[data-unit='70.XSS'] .name").textContent(), hostileName);
+  assert.equal(await wall.locator(".tile[data-unit='70.XSS'] .name img").count(), 0);
+  assert.equal(await wall.locator(".tile[data-unit='70.XSS'] .name").getAttribute("title"), hostileName);
+  // The department's tile is compact, the district's full: both show the name.
+  assert.equal(await wall.locator(".tiles.small .tile[data-unit='70.XSS']").count(), 1);
+  await wall.waitForSelector(".tile[data-unit='70.XSS.D'] .big");
+  assert.equal(await wall.locator(".tile[data-unit='70.XSS.D'] .name").textContent(), hostileDistrict);
+  assert.equal(await wall.locator(".tile[data-unit='70.XSS.D'] .name").getAttribute("title"), hostileDistrict);
+  assert.equal(await injected(wall), 0, "no element from a name on the wall");
+
+  await wall.click(".tile[data-unit='70.XSS.D']");
+  await wall.waitForSelector("#drill[open] #drill-rows tr");
+  assert.equal(await wall.locator("#drill-title").textContent(), hostileDistrict);
+  assert.deepEqual(await texts(wall.locator("#drill-rows tr td:first-child")), [hostileCommune]);
+  assert.equal(await wall.locator("#drill-rows tr").first().locator("td").count(), 6, "one cell per column");
+  assert.equal(await injected(wall), 0, "no element from a name in the wall's drill-down");
+  assert.equal(await wall.evaluate(() => window.pwned), undefined);
+  await wall.context().close();
+
+  const rankings = await newPage(1280, 800);
+  await rankings.goto(`http://127.0.0.1:${port}/rankings?token=${viewer}&level=district&key=received&window=today&scope=tree`);
+  await rankings.waitForSelector("#rows tr[data-unit='70.XSS.D']");
+  const row = rankings.locator("#rows tr[data-unit='70.XSS.D']");
+  assert.equal(await row.locator("td.text").textContent(), hostileDistrict);
+  assert.equal(await row.locator("td.text").getAttribute("title"), hostileDistrict);
+  assert.equal(await row.locator("td").count(), 6, "one cell per column");
+  assert.equal(await injected(rankings), 0, "no element from a name in the rankings table");
+
+  await row.click();
+  await rankings.waitForSelector("#drill[open] #drill-rows tr");
+  assert.equal(await rankings.locator("#drill-title").textContent(), hostileDistrict);
+  await rankings.waitForFunction(() => document.querySelectorAll("#drill-rows tr").length === 2);
+  assert.deepEqual(await texts(rankings.locator("#drill-rows tr td:first-child")), [hostileDistrict, hostileCommune]);
+  assert.equal(await injected(rankings), 0, "no element from a name in the rankings drill-down");
+  await rankings.click("#drill-close");
+
+  // The department, chosen on the page.
+  await rankings.selectOption("#level", "department");
+  await rankings.waitForSelector("#rows tr[data-unit='70.XSS']");
+  assert.equal(await rankings.locator("#rows tr[data-unit='70.XSS'] td.text").textContent(), hostileName);
+  assert.equal(await injected(rankings), 0, "no element from a name in the rankings table");
+  assert.equal(await rankings.evaluate(() => window.pwned), undefined);
+  await rankings.context().close();
+});
+
+test("the pages lay out levels, keys and targets from /api/v1/meta", async () => {
+  const meta = await api("/api/v1/meta");
+  const root = (await api("/api/v1/overview?window=today")).units[0].code;
+  const children = (await api(`/api/v1/units/${root}?window=today`)).children;
+
+  // The wall: one tile group per level among the root's children, in the
+  // API's level order, each holding exactly that level's units.
+  const wall = await newPage(1920, 1080);
+  await wall.goto(`http://127.0.0.1:${port}/?token=${viewer}&window=today`);
+  await wall.waitForSelector(".tile-group .tile[data-unit]");
+  const present = meta.levels.filter((l) => children.some((c) => c.level === l));
+  assert.ok(present.length >= 2, "the root has children of two levels");
+  const groups = await wall.locator(".tile-group").evaluateAll((sections) => sections.map((s) => ({
+    level: s.dataset.level, title: s.querySelector("h2").textContent,
+    units: [...s.querySelectorAll(".tile")].map((t) => t.dataset.unit),
+  })));
+  assert.deepEqual(groups.map((g) => g.level), present);
+  for (const g of groups) {
+    assert.deepEqual(g.units, children.filter((c) => c.level === g.level).map((c) => c.unit), g.level);
+  }
+  assert.equal(groups.find((g) => g.level === "district").title, "Huyện, thị xã, thành phố");
+  assert.equal(groups.find((g) => g.level === "department").title, "Sở, ban, ngành");
+
+  // No campaign runs today: the KPIs are judged against the standing targets.
+  assert.deepEqual((await api("/api/v1/overview?window=today")).targets, []);
+  const standing = Object.fromEntries(meta.targets.map((t) => [t.key, t]));
+  assert.equal(standing.online_share.op, ">=");
+  assert.match(await wall.locator(".kpi[data-key=online_share] .detail").textContent(),
+    new RegExp(`Mục tiêu ≥ ${standing.online_share.target * 100}%$`));
+  const online = Number(await kpi(wall, "online_share"));
+  assert.equal(await wall.locator(".kpi[data-key=online_share]").getAttribute("class"),
+    online >= standing.online_share.target ? "kpi met" : "kpi unmet");
+  assert.match(await wall.locator(".kpi[data-key=late_rate] .detail").textContent(), /Mục tiêu < 0,4%$/);
+  await wall.context().close();
+
+  // Rankings: the levels below the province and every key, in the API's
+  // order; by default the first level with units; ratios as percentages.
+  const rankings = await newPage(1280, 800);
+  await rankings.goto(`http://127.0.0.1:${port}/rankings?token=${viewer}`);
+  await rankings.waitForSelector("#rows tr[data-unit]");
+  const values = (select) => rankings.locator(`${select} option`).evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(await values("#level"), meta.levels.slice(1));
+  assert.deepEqual(await values("#key"), meta.keys.map((k) => k.key));
+  assert.equal(meta.keys.length, 25);
+  let first = null;
+  for (const level of meta.levels.slice(1)) {
+    if ((await api(`/api/v1/rankings?level=${level}&key=received&window=today`)).items.length) { first = level; break; }
+  }
+  assert.equal(await rankings.locator("#level").inputValue(), first);
+  assert.equal(await rankings.locator("#key").inputValue(), "online_share");
+  assert.ok(meta.keys.find((k) => k.key === "online_share").ratio);
+  await rankings.waitForFunction(() => location.search.includes("level="));
+  const cell = async () => rankings.locator("#rows tr[data-unit] td:nth-child(3)").first().textContent();
+  assert.match(await cell(), /%$|^–$/, "a ratio as a percentage");
+  await rankings.selectOption("#level", "commune");
+  await rankings.selectOption("#key", "received");
+  assert.equal(meta.keys.find((k) => k.key === "received").ratio, false);
+  await rankings.waitForFunction(() => new URL(location.href).searchParams.get("key") === "received");
+  await rankings.waitForFunction(() => /^[\d.]+$/.test(document.querySelector("#rows tr[data-unit] td:nth-child(3)")?.textContent ?? ""));
+  assert.doesNotMatch(await cell(), /%/, "a count as a number");
+  await rankings.context().close();
 });
 
 test("no console errors", () => {

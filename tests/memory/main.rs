@@ -2,15 +2,10 @@
 //! this process, measured through its resident and peak memory. The tests
 //! take turns (one lock), so that none measures another's allocations.
 
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
-mod helpers;
-
 use futures_util::future::join_all;
 use ioc_server::auth::Role;
+use ioc_testkit::{Backend, TestApp, sample};
 use serde_json::{Value, json};
-
-use helpers::{Backend, TestApp, sample};
 
 /// One test measures at a time.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -57,6 +57,39 @@ impl Comparison {
     }
 }
 
+/// A target that holds outside any campaign: the province's standing
+/// goals for online public services (over 50% handled online, under 0.4%
+/// late, 80% of online services generating dossiers).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StandingTarget {
+    /// The key.
+    pub key: ioc_core::Key,
+    /// Comparison.
+    pub op: Comparison,
+    /// The target value, as a fraction.
+    pub target: f64,
+}
+
+/// The standing targets, shown on the wall when no running campaign sets
+/// the same key.
+pub const STANDING_TARGETS: [StandingTarget; 3] = [
+    StandingTarget {
+        key: ioc_core::Key::OnlineShare,
+        op: Comparison::AtLeast,
+        target: 0.5,
+    },
+    StandingTarget {
+        key: ioc_core::Key::LateRate,
+        op: Comparison::Below,
+        target: 0.004,
+    },
+    StandingTarget {
+        key: ioc_core::Key::OnlineServicesUsedShare,
+        op: Comparison::AtLeast,
+        target: 0.8,
+    },
+];
+
 /// One target: `key` `op` `value` for the units of `levels`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

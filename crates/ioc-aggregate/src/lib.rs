@@ -11,7 +11,6 @@ pub mod alerts;
 pub mod campaign;
 mod counters;
 mod engine;
-pub mod follow;
 mod keys;
 pub mod ranking;
 pub mod score;

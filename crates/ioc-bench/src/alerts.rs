@@ -8,9 +8,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use ioc_testkit::{sample, scrape, wait_ready};
 
-use crate::stream::scrape;
-use crate::{Database, IngestArgs, ioc, psql, rss_mib, serve, wait_ready};
+use crate::IngestArgs;
+use crate::harness::{Database, ioc, psql, rss_mib, serve};
 
 /// `ioc-bench alerts`
 #[derive(clap::Args)]
@@ -176,7 +177,7 @@ fn measure(args: &AlertArgs, db: &Database, env: &[(&str, &str)]) -> anyhow::Res
         .port();
     let started = Instant::now();
     let server = serve(&args.common, db, port, env)?;
-    let pid = server.0.id();
+    let pid = server.id();
     let address = format!("127.0.0.1:{port}");
     let base = format!("http://{address}");
     actix_web::rt::System::new().block_on(async {
@@ -225,15 +226,12 @@ fn measure(args: &AlertArgs, db: &Database, env: &[(&str, &str)]) -> anyhow::Res
 }
 
 async fn metric(http: &awc::Client, address: &str, name: &str) -> anyhow::Result<f64> {
-    let text = scrape(http, address).await?;
-    Ok(text
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0.0))
+    let (_, text) = scrape(http, &format!("http://{address}"), None).await?;
+    Ok(sample(&text, name).unwrap_or(0.0))
 }
 
 async fn active_alerts(http: &awc::Client, address: &str) -> anyhow::Result<f64> {
-    let text = scrape(http, address).await?;
+    let (_, text) = scrape(http, &format!("http://{address}"), None).await?;
     Ok(text
         .lines()
         .filter(|l| l.starts_with("ioc_alerts_active{"))

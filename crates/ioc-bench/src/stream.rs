@@ -14,9 +14,11 @@ use anyhow::{Context, bail};
 use awc::ws::{Frame, Message};
 use futures_util::{SinkExt as _, StreamExt as _};
 use ioc_core::{Levels, UnitTreeBuilder};
+use ioc_testkit::{scrape, wait_ready};
 use serde_json::{Value, json};
 
-use crate::{IngestArgs, ioc, percentile, prepared, rss_mib, serve, wait_ready};
+use crate::IngestArgs;
+use crate::harness::{ioc, percentile, prepared, rss_mib, serve};
 
 /// Arguments of `ioc-bench stream`.
 #[derive(clap::Args)]
@@ -79,7 +81,7 @@ pub fn run(args: &StreamArgs) -> anyhow::Result<()> {
             ("IOC__STREAM__MAX_SESSIONS", "100000"),
         ],
     )?;
-    let pid = server.0.id();
+    let pid = server.id();
     let base = format!("127.0.0.1:{port}");
     let system = actix_web::rt::System::new();
     // A client's connection pool lives in the `block_on` that made it.
@@ -167,7 +169,7 @@ pub fn run(args: &StreamArgs) -> anyhow::Result<()> {
     stop.store(true, Ordering::Release);
     let (metrics, rest) = system.block_on(async {
         let http = http();
-        let metrics = scrape(&http, &base).await?;
+        let (_, metrics) = scrape(&http, &format!("http://{base}"), None).await?;
         let mut rest = http
             .get(format!("http://{base}/api/v1/overview?window=today"))
             .send()
@@ -291,16 +293,6 @@ fn clients(
         }
         Ok(seen)
     })
-}
-
-/// The text of `/metrics` at `base` (host and port).
-pub(crate) async fn scrape(http: &awc::Client, base: &str) -> anyhow::Result<String> {
-    let mut response = http
-        .get(format!("http://{base}/metrics"))
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(String::from_utf8_lossy(&response.body().limit(64 << 20).await?).into_owned())
 }
 
 type Socket = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;

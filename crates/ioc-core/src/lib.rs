@@ -4,11 +4,13 @@
 //! Raw input is parsed once, at the edge, into the newtypes defined here;
 //! everything downstream takes these types, never bare strings.
 
+pub mod alert;
 pub mod calendar;
 pub mod clock;
 pub mod codes;
 pub mod dossier;
 pub mod hash;
+pub mod key;
 pub mod procedure;
 pub mod reference;
 pub mod text;
@@ -19,6 +21,7 @@ pub use calendar::LocalCalendar;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use codes::{Channel, Status, UnknownCode};
 pub use dossier::{Dossier, DossierState, VersionOrder};
+pub use key::{Better, Key, KeyKind, UnknownKey};
 pub use procedure::{Catalog, OnlineLevel, Procedure, ProcedureCode};
 pub use reference::{ReferenceError, ReferenceErrors};
 pub use timeliness::{Granularity, Timeliness, TimelinessRules};

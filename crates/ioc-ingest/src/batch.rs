@@ -1,35 +1,20 @@
 //! Checks that apply to every format: consistency of a version's times and
-//! status, the sender's scope, and one version per dossier in a batch.
+//! status, the sender's scope, and one version per dossier in a batch. A
+//! progress batch is first made into versions of the stored dossiers.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use ioc_core::Dossier;
+use ioc_store::dossiers;
+use ioc_store::{Store, StoreError};
 
+use crate::dvcqg;
 use crate::error::{FieldError, RecordError};
+use crate::parse::ParsedBatch;
+use crate::scope::WriteScope;
 
-/// The units a sender may write dossiers for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteScope {
-    /// Any unit.
-    All,
-    /// Only these unit codes (the sender's subtrees, expanded); shared, as
-    /// every request of a token asks the same set.
-    Units(Arc<HashSet<String>>),
-}
-
-impl WriteScope {
-    /// Whether dossiers of `unit` may be written.
-    pub fn allows(&self, unit: &str) -> bool {
-        match self {
-            WriteScope::All => true,
-            WriteScope::Units(units) => units.contains(unit),
-        }
-    }
-}
-
-/// A batch after checking: the versions to apply, with their positions in
+/// A batch after checking: the versions to commit, with their positions in
 /// the batch, and the records rejected.
 #[derive(Debug, Default)]
 pub struct Checked {
@@ -126,11 +111,40 @@ pub struct Admission<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Checks parsed records, each with its position in the batch: each must
+/// Checks a parsed batch of `source` into the versions ready to commit and
+/// the records rejected. The steps of a progress batch become versions of
+/// the dossiers stored (one read of the store; a step of a dossier not
+/// stored is rejected); then every version is checked as
+/// [`check_versions`] says.
+pub async fn check(
+    store: &Store,
+    source: &str,
+    batch: ParsedBatch,
+    admission: &Admission<'_>,
+) -> Result<Checked, StoreError> {
+    let versions = match batch {
+        ParsedBatch::Versions(versions) => versions,
+        ParsedBatch::Steps(steps) => {
+            let codes: Vec<String> = steps
+                .iter()
+                .filter_map(|(_, step)| step.as_ref().ok())
+                .map(|step| step.code.clone())
+                .collect();
+            let lookup_source = source.to_owned();
+            let stored = store
+                .run_bounded(move |conn| dossiers::find_many(conn, &lookup_source, &codes))
+                .await?;
+            dvcqg::versions_after(steps, &stored, source)
+        }
+    };
+    Ok(check_versions(versions, admission))
+}
+
+/// Checks parsed versions, each with its position in the batch: each must
 /// be consistent, within the bounds and scope of `admission`, and the only
 /// record of its dossier code in the batch (a later repeat is rejected,
 /// naming the earlier index).
-pub fn check(
+pub fn check_versions(
     records: impl IntoIterator<Item = (usize, Result<Dossier, FieldError>)>,
     admission: &Admission<'_>,
 ) -> Checked {

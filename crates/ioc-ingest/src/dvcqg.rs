@@ -196,7 +196,7 @@ pub fn progress_step(value: &Element, cx: &Context<'_>) -> Result<ProgressStep, 
 impl ProgressStep {
     /// The version of `stored` after this step: the new status at the
     /// step's time, received or finished then if it had not been yet.
-    pub fn apply_to(&self, stored: &DossierState) -> Dossier {
+    pub fn next_version(&self, stored: &DossierState) -> Dossier {
         let mut next = stored.dossier.clone();
         next.status = self.status;
         next.updated_at = self.at;
@@ -212,6 +212,34 @@ impl ProgressStep {
         };
         next
     }
+}
+
+/// The versions that `steps` make of the dossiers of `source` in `stored`
+/// (by code); a step of a dossier not stored is rejected.
+pub(crate) fn versions_after(
+    steps: Vec<(usize, Result<ProgressStep, FieldError>)>,
+    stored: &HashMap<String, DossierState>,
+    source: &str,
+) -> Vec<(usize, Result<Dossier, FieldError>)> {
+    steps
+        .into_iter()
+        .map(|(index, step)| {
+            let version = step.and_then(|step| {
+                let current = stored.get(&step.code).ok_or_else(|| {
+                    FieldError::new(
+                        Some(&step.code),
+                        "MaHoSo",
+                        format!(
+                            "dossier {} of source {source} is not known; send it with {SYNC_SERVICE} first",
+                            step.code
+                        ),
+                    )
+                })?;
+                Ok(step.next_version(current))
+            });
+            (index, version)
+        })
+        .collect()
 }
 
 fn object(value: &Element) -> Result<&Object, FieldError> {

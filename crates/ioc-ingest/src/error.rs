@@ -1,8 +1,9 @@
 //! Errors of ingestion: for a whole batch, or for one record.
 
+use ioc_core::{UnitCode, UnresolvedUnit};
 use serde::Serialize;
 
-/// The batch as a whole cannot be read; nothing of it is applied.
+/// The batch is refused as a whole; nothing of it is applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BatchError {
     /// The body is empty.
@@ -28,6 +29,18 @@ pub enum BatchError {
         count: usize,
         /// The configured limit (`ingest.max_batch_records`).
         limit: usize,
+    },
+    /// A DVCQG envelope's `madonvi` does not resolve to one unit.
+    #[error("madonvi: {0}")]
+    UnknownUnit(UnresolvedUnit),
+    /// A DVCQG envelope's `madonvi` is a unit the sender may not write: a
+    /// batch on behalf of another unit is refused as a whole.
+    #[error("madonvi {sent:?} is unit {unit}, outside the units this token may write")]
+    UnitOutsideScope {
+        /// `madonvi` as sent.
+        sent: String,
+        /// The unit it resolves to.
+        unit: UnitCode,
     },
 }
 

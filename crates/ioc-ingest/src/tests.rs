@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::dvcqg::{self, Context};
 use crate::wire::{self, Element, Schema};
-use crate::{Admission, TimeBounds, WriteScope, check, native};
+use crate::{Admission, TimeBounds, WriteScope, check_versions, native};
 
 fn tree() -> UnitTree {
     let levels = Levels::parse(&["province", "district", "commune"]).expect("levels");
@@ -81,7 +81,7 @@ fn a_received_dossier_needs_its_reception_time() {
     let record = json!({"code": "X", "unit": "25432", "procedure": "1.1", "channel": "direct", "status": 4,
         "updated_at": "2022-09-16T09:00:00+07:00"});
     let parsed = native::from_element(&self::record(&record, &native::SCHEMA), &tree);
-    let checked = check(
+    let checked = check_versions(
         [(0, parsed)],
         &admission(&WriteScope::All, &TimeBounds::default()),
     );
@@ -124,7 +124,7 @@ fn a_progress_step_moves_the_stored_dossier() {
         &cx,
     )
     .expect("mapped status");
-    assert_eq!(mapped.apply_to(&stored).status, Status::Processing);
+    assert_eq!(mapped.next_version(&stored).status, Status::Processing);
     let done = dvcqg::progress_step(
         &record(
             &json!({"MaHoSo": "X", "TrangThai": "done", "ThoiDiemXuLy": "20220919153000"}),
@@ -133,7 +133,7 @@ fn a_progress_step_moves_the_stored_dossier() {
         &cx,
     )
     .expect("step");
-    let next = done.apply_to(&stored);
+    let next = done.next_version(&stored);
     assert_eq!(next.status, Status::Delivered);
     assert_eq!(
         next.finished_at,
@@ -159,7 +159,7 @@ fn good_record() -> serde_json::Value {
 /// The rejection of `value` through parsing and the batch checks, if any.
 fn rejection(value: &serde_json::Value) -> Option<(String, String)> {
     let parsed = native::from_element(&record(value, &native::SCHEMA), &tree());
-    let checked = check(
+    let checked = check_versions(
         [(0, parsed)],
         &admission(&WriteScope::All, &TimeBounds::default()),
     );
@@ -262,7 +262,7 @@ fn dvcqg_times_of_year_one_are_rejected_by_the_bounds() {
     let value = json!({"MaHoSo": "X", "MaTTHC": "1.1", "KenhThucHien": "2", "TrangThaiHoSo": "2",
         "NgayTiepNhan": "00010101000000", "NgayHenTra": "20220920170000", "DonViXuLy": "25432"});
     let parsed = dvcqg::dossier(&record(&value, &dvcqg::DOSSIER), None, &cx);
-    let checked = check(
+    let checked = check_versions(
         [(0, parsed)],
         &admission(&WriteScope::All, &TimeBounds::default()),
     );

@@ -1,11 +1,11 @@
 //! The live aggregates of a running server: rebuilt from the store at
-//! start, then kept current by following the change log (so that changes
-//! written by `ioc import` or by another node count too). Readers take an
-//! immutable snapshot and never wait for the writer.
+//! start (or restored from a checkpoint), then kept current by the engine
+//! stage of the pipeline, which applies the batches of the change feed (so
+//! that changes written by `ioc import` or by another node count too).
+//! Readers take an immutable snapshot and never wait for the writer.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
@@ -13,22 +13,15 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use ioc_aggregate::Engine;
 use ioc_aggregate::campaign::Campaign;
-use ioc_aggregate::follow::{Follower, FollowerState};
 use ioc_aggregate::score::ScoreModel;
 use ioc_core::{Clock, TimelinessRules, UnitTree};
-use ioc_store::{Store, changes, checkpoints, listen, reference, snapshot};
-use tokio::sync::{Notify, watch};
+use ioc_store::feed::{ChangeFeed, FollowerState, Start, Waker};
+use ioc_store::{Store, changes, checkpoints, reference, snapshot};
+use tokio::sync::watch;
 
-/// How often the change log is read when nothing wakes the follower: on
-/// SQLite, where `ioc import` in another process sends no notification...
-const POLL: Duration = Duration::from_millis(250);
-/// ...and on PostgreSQL, where commits notify (a fallback for a listener
-/// whose connection is down).
-const POLL_LISTENING: Duration = Duration::from_secs(2);
-/// How long a gap in the log is waited for before it counts as rolled back.
-const GAP_PATIENCE: Duration = Duration::from_secs(30);
-/// Changes read per query.
-pub(crate) const PAGE: i64 = 10_000;
+use crate::cache::ResponseCache;
+use crate::pipeline::Batches;
+
 /// How often, at most, a checkpoint of the aggregates is written.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 
@@ -37,10 +30,9 @@ pub struct Aggregates {
     current: RwLock<Arc<Engine>>,
     version: AtomicU64,
     published: watch::Sender<u64>,
-    cache: Mutex<ResponseCache>,
-    wake: Arc<Notify>,
-    /// Wakes the follower on other nodes' commits; stops when dropped.
-    _listener: Option<listen::Listener>,
+    views_changed: watch::Sender<u64>,
+    cache: ResponseCache,
+    waker: Waker,
     /// Configured campaigns.
     pub campaigns: Vec<Campaign>,
     /// The partial 766 scoring model.
@@ -49,7 +41,7 @@ pub struct Aggregates {
     pub min_volume: i64,
     /// How long the start took, and whether a checkpoint was used.
     pub started_in: (Duration, bool),
-    /// The follower's position in the change log, for metrics.
+    /// The position in the change log of the last batch applied, for metrics.
     log_position: AtomicI64,
     /// Milliseconds from the recording of the newest change applied to
     /// its publication, at the last publication that applied changes.
@@ -66,9 +58,9 @@ impl Aggregates {
             .clone()
     }
 
-    /// Asks the follower to read the log now (after a local commit).
+    /// Asks the change feed to read the log now (after a local commit).
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.waker.wake();
     }
 
     /// The current time of the injected clock.
@@ -87,8 +79,8 @@ impl Aggregates {
         self.version.load(Ordering::Acquire)
     }
 
-    /// The follower's position in the change log (every change at or below
-    /// it is applied).
+    /// The position in the change log of the last batch applied (every
+    /// change at or below it is counted).
     pub fn log_position(&self) -> i64 {
         self.log_position.load(Ordering::Relaxed)
     }
@@ -111,63 +103,19 @@ impl Aggregates {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine.clone());
         let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
         self.published.send_replace(version);
+        self.views_changed.send_modify(|v| *v += 1);
     }
 
-    /// The response body for `key` (the view and the parameters it was
-    /// made from, never the raw URL), made by `make` unless this snapshot
-    /// and local day already made it. The cache holds at most
-    /// `CACHE_ENTRIES` bodies and `CACHE_BYTES` bytes.
+    /// The response body for `key`, made by `make` unless this snapshot
+    /// and local day already made it (see [`ResponseCache`]).
     pub fn cached<E>(
         &self,
         key: &str,
         make: impl FnOnce() -> Result<Bytes, E>,
     ) -> Result<Bytes, E> {
-        let version = self.version();
         let day = self.snapshot().rules().calendar.date_of(self.now());
-        {
-            let mut cache = self
-                .cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if (cache.version, cache.day) != (version, Some(day))
-                || cache.entries.len() >= CACHE_ENTRIES
-            {
-                *cache = ResponseCache {
-                    version,
-                    day: Some(day),
-                    ..ResponseCache::default()
-                };
-            }
-            if let Some(body) = cache.entries.get(key) {
-                return Ok(body.clone());
-            }
-        }
-        let body = make()?;
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.version == version && cache.bytes + body.len() <= CACHE_BYTES {
-            cache.bytes += body.len();
-            cache.entries.insert(key.to_owned(), body.clone());
-        }
-        Ok(body)
+        self.cache.get_or_make(self.version(), day, key, make)
     }
-}
-
-/// Most responses kept per snapshot.
-const CACHE_ENTRIES: usize = 4_096;
-/// Most bytes of responses kept per snapshot.
-const CACHE_BYTES: usize = 64 << 20;
-
-/// Responses made from one snapshot on one day; numbers depend on nothing else.
-#[derive(Default)]
-struct ResponseCache {
-    version: u64,
-    day: Option<chrono::NaiveDate>,
-    entries: HashMap<String, Bytes>,
-    /// The size of the bodies in `entries`.
-    bytes: usize,
 }
 
 /// What the aggregates are built from, besides the store.
@@ -184,12 +132,29 @@ pub struct AggregateConfig {
     pub min_volume: i64,
     /// Clock.
     pub clock: Arc<dyn Clock>,
+    /// Bumped with every snapshot published (the views changed).
+    pub views_changed: watch::Sender<u64>,
+}
+
+/// The engine stage of the pipeline, until it runs: the engine as started
+/// and what it needs to follow the feed.
+pub struct EngineStage {
+    store: Store,
+    engine: Engine,
+    fingerprint: String,
+    checked_until: DateTime<Utc>,
+    poll: Duration,
+    aggregates: Weak<Aggregates>,
 }
 
 /// Restores the aggregates from the latest checkpoint made under the same
 /// counting rules (then replays the log after it), or rebuilds them from
-/// every dossier and writes a checkpoint; then follows the log.
-pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc<Aggregates>> {
+/// every dossier and writes a checkpoint. Returns them with the change feed
+/// positioned after what they count, and the stage that keeps them current.
+pub async fn start(
+    store: &Store,
+    config: AggregateConfig,
+) -> anyhow::Result<(Arc<Aggregates>, ChangeFeed, EngineStage)> {
     let started = Instant::now();
     let catalog = store
         .run(reference::catalog)
@@ -197,45 +162,38 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
         .context("cannot read the catalog")?;
     let engine = Engine::new(config.tree, &catalog, config.rules)?;
     let fingerprint = engine.fingerprint();
-    let (engine, follower, restored) = match restore(store, engine.clone(), &fingerprint).await? {
-        Some((engine, follower)) => {
-            let (engine, follower) = catch_up(store, engine, follower).await?;
-            (engine, follower, true)
+    let (engine, feed, restored) = match restore(store, engine.clone(), &fingerprint).await? {
+        Some((engine, state)) => {
+            let feed = ChangeFeed::open(store, Start::Checkpoint(state))
+                .context("cannot listen for changes")?;
+            let (engine, feed) = catch_up(engine, feed).await?;
+            (engine, feed, true)
         }
         None => {
-            let (engine, follower) = rebuild(store, engine).await?;
-            (engine, follower, false)
+            let (engine, position) = rebuild(store, engine).await?;
+            let feed = ChangeFeed::open(store, Start::Snapshot(position))
+                .context("cannot listen for changes")?;
+            (engine, feed, false)
         }
     };
     tracing::info!(
         message = "Aggregates ready.",
         from_checkpoint = restored,
-        log_position = follower.position(),
+        log_position = feed.position(),
         millis = started.elapsed().as_millis()
     );
-    let wake = Arc::new(Notify::new());
-    let listener = {
-        let wake = wake.clone();
-        listen::listen(store.url(), listen::CHANGES, move || wake.notify_one())
-            .context("cannot listen for changes")?
-    };
-    let poll = if listener.is_some() {
-        POLL_LISTENING
-    } else {
-        POLL
-    };
     let aggregates = Arc::new(Aggregates {
         current: RwLock::new(Arc::new(engine.clone())),
         version: AtomicU64::new(0),
         published: watch::Sender::new(0),
-        cache: Mutex::new(ResponseCache::default()),
-        wake,
-        _listener: listener,
+        views_changed: config.views_changed,
+        cache: ResponseCache::default(),
+        waker: feed.waker(),
         campaigns: config.campaigns,
         score: config.score,
         min_volume: config.min_volume,
         started_in: (started.elapsed(), restored),
-        log_position: AtomicI64::new(follower.position()),
+        log_position: AtomicI64::new(feed.position()),
         apply_lag_ms: AtomicU64::new(0),
         clock: config.clock,
     });
@@ -244,20 +202,18 @@ pub async fn start(store: &Store, config: AggregateConfig) -> anyhow::Result<Arc
             store.clone(),
             fingerprint.clone(),
             engine.clone(),
-            follower.state(),
+            feed.state(),
         );
     }
-    let checked_until = aggregates.now();
-    actix_web::rt::spawn(follow(
-        store.clone(),
+    let stage = EngineStage {
+        store: store.clone(),
         engine,
-        follower,
         fingerprint,
-        checked_until,
-        poll,
-        Arc::downgrade(&aggregates),
-    ));
-    Ok(aggregates)
+        checked_until: aggregates.now(),
+        poll: feed.poll(),
+        aggregates: Arc::downgrade(&aggregates),
+    };
+    Ok((aggregates, feed, stage))
 }
 
 /// The checkpoint made under `fingerprint`, unless the log no longer
@@ -266,7 +222,7 @@ async fn restore(
     store: &Store,
     mut engine: Engine,
     fingerprint: &str,
-) -> anyhow::Result<Option<(Engine, Follower)>> {
+) -> anyhow::Result<Option<(Engine, FollowerState)>> {
     let key = fingerprint.to_owned();
     let found = store
         .run(move |conn| Ok((checkpoints::load(conn, &key)?, changes::last_seq(conn)?)))
@@ -294,62 +250,36 @@ async fn restore(
         tracing::warn!(message = "Unreadable aggregate checkpoint; rebuilding.", error = %e);
         return Ok(None);
     }
-    Ok(Some((engine, Follower::restore(&state, GAP_PATIENCE))))
+    Ok(Some((engine, state)))
 }
 
 /// Replays the log after a restored checkpoint until nothing is left, so
 /// that the server answers from current numbers as soon as it listens.
 async fn catch_up(
-    store: &Store,
     mut engine: Engine,
-    mut follower: Follower,
-) -> anyhow::Result<(Engine, Follower)> {
+    mut feed: ChangeFeed,
+) -> anyhow::Result<(Engine, ChangeFeed)> {
     loop {
-        let found = read_log(store, &follower)
-            .await
-            .context("cannot replay the change log")?;
-        let complete = found.len() < PAGE as usize;
-        follower.absorb(found.into_iter().map(|c| (c.seq, c)), Instant::now(), |c| {
+        let batch = feed.read().await.context("cannot replay the change log")?;
+        for c in &batch.changes {
             engine.apply(c.old.as_ref(), &c.new);
-        });
-        if complete {
-            return Ok((engine, follower));
+        }
+        if batch.complete {
+            return Ok((engine, feed));
         }
     }
 }
 
-/// The changes a follower has not seen: after its position (late commits
-/// in gaps) and after the newest it applied.
-pub(crate) async fn read_log(
-    store: &Store,
-    follower: &Follower,
-) -> Result<Vec<changes::Change>, ioc_store::StoreError> {
-    let (position, newest) = (follower.position(), follower.newest());
-    store
-        .run(move |conn| {
-            let mut found = changes::after(conn, position, PAGE)?;
-            if newest > position {
-                found.extend(changes::after(conn, newest, PAGE)?);
-            }
-            Ok(found)
-        })
-        .await
-}
-
 /// Counts every dossier in one consistent snapshot.
-async fn rebuild(store: &Store, engine: Engine) -> anyhow::Result<(Engine, Follower)> {
-    let (engine, position) = store
+async fn rebuild(store: &Store, engine: Engine) -> anyhow::Result<(Engine, snapshot::LogPosition)> {
+    store
         .run(move |conn| {
             let mut engine = engine;
             let position = snapshot::read_all(conn, |state| engine.add(&state))?;
             Ok((engine, position))
         })
         .await
-        .context("cannot rebuild the aggregates")?;
-    Ok((
-        engine,
-        Follower::new(position.max_seq, &position.recent, GAP_PATIENCE),
-    ))
+        .context("cannot rebuild the aggregates")
 }
 
 /// Writes a checkpoint in the background.
@@ -374,78 +304,73 @@ fn save_checkpoint(store: Store, fingerprint: String, engine: Engine, follower: 
     });
 }
 
-/// Reads the log until the server stops, applying and publishing changes;
-/// publishes also when the clock passes the next due transition (the
-/// time-driven sweep: no event arrives when a dossier becomes overdue), and
-/// writes a checkpoint now and then.
-async fn follow(
-    store: Store,
-    mut engine: Engine,
-    mut follower: Follower,
-    fingerprint: String,
-    mut checked_until: DateTime<Utc>,
-    poll: Duration,
-    aggregates: Weak<Aggregates>,
-) {
-    let mut last_checkpoint = Instant::now();
-    let mut applied_since_checkpoint = 0;
-    loop {
-        {
-            let Some(live) = aggregates.upgrade() else {
+impl EngineStage {
+    /// Applies the feed's batches until the server stops, publishing a
+    /// snapshot after each; publishes also when the clock passes the next
+    /// due transition (the time-driven sweep: no event arrives when a
+    /// dossier becomes overdue), and writes a checkpoint now and then.
+    pub async fn run(mut self, mut batches: Batches) {
+        let mut last_checkpoint = Instant::now();
+        let mut applied_since_checkpoint = 0;
+        loop {
+            let mut received = match tokio::time::timeout(self.poll, batches.recv()).await {
+                Ok(Some(batch)) => vec![batch],
+                Ok(None) => return,
+                Err(_quiet) => Vec::new(),
+            };
+            while let Ok(batch) = batches.try_recv() {
+                received.push(batch);
+            }
+            let mut applied = 0;
+            let mut newest_recorded = None;
+            for c in received.iter().flat_map(|b| &b.changes) {
+                self.engine.apply(c.old.as_ref(), &c.new);
+                newest_recorded = newest_recorded.max(Some(c.recorded_at));
+                applied += 1;
+            }
+            let position = received.last().map(|b| &b.state);
+            applied_since_checkpoint += applied;
+            if let Some(state) = position
+                && applied_since_checkpoint > 0
+                && last_checkpoint.elapsed() >= CHECKPOINT_EVERY
+            {
+                save_checkpoint(
+                    self.store.clone(),
+                    self.fingerprint.clone(),
+                    self.engine.clone(),
+                    state.clone(),
+                );
+                last_checkpoint = Instant::now();
+                applied_since_checkpoint = 0;
+            }
+            let Some(live) = self.aggregates.upgrade() else {
                 return;
             };
-            let wake = live.wake.clone();
-            drop(live);
-            let _ = tokio::time::timeout(poll, wake.notified()).await;
-        }
-        let found = match read_log(&store, &follower).await {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::warn!(message = "Cannot read the change log; retrying.", error = %e);
-                continue;
+            // A due transition in (checked_until, now] changes pending numbers
+            // although no event came: publish a new snapshot for it.
+            let now = live.now();
+            let swept = self
+                .engine
+                .next_transition(self.checked_until)
+                .is_some_and(|at| at <= now);
+            self.checked_until = self.checked_until.max(now);
+            if applied > 0 || swept {
+                live.publish(&self.engine);
+                if let Some(state) = position {
+                    live.log_position.store(state.position, Ordering::Relaxed);
+                }
+                if let Some(recorded) = newest_recorded {
+                    let lag = (Utc::now() - recorded).num_milliseconds().max(0);
+                    live.apply_lag_ms
+                        .store(u64::try_from(lag).unwrap_or_default(), Ordering::Relaxed);
+                }
+                tracing::debug!(
+                    message = "Snapshot published.",
+                    applied,
+                    swept,
+                    position = live.log_position()
+                );
             }
-        };
-        let mut newest_recorded = None;
-        let applied = follower.absorb(found.into_iter().map(|c| (c.seq, c)), Instant::now(), |c| {
-            engine.apply(c.old.as_ref(), &c.new);
-            newest_recorded = newest_recorded.max(Some(c.recorded_at));
-        });
-        applied_since_checkpoint += applied;
-        if applied_since_checkpoint > 0 && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-            save_checkpoint(
-                store.clone(),
-                fingerprint.clone(),
-                engine.clone(),
-                follower.state(),
-            );
-            last_checkpoint = Instant::now();
-            applied_since_checkpoint = 0;
-        }
-        let Some(live) = aggregates.upgrade() else {
-            return;
-        };
-        // A due transition in (checked_until, now] changes pending numbers
-        // although no event came: publish a new snapshot for it.
-        let now = live.now();
-        let swept = engine
-            .next_transition(checked_until)
-            .is_some_and(|at| at <= now);
-        checked_until = checked_until.max(now);
-        if applied > 0 || swept {
-            live.publish(&engine);
-            live.log_position
-                .store(follower.position(), Ordering::Relaxed);
-            if let Some(recorded) = newest_recorded {
-                let lag = (Utc::now() - recorded).num_milliseconds().max(0);
-                live.apply_lag_ms
-                    .store(u64::try_from(lag).unwrap_or_default(), Ordering::Relaxed);
-            }
-            tracing::debug!(
-                message = "Snapshot published.",
-                applied,
-                swept,
-                position = follower.position()
-            );
         }
     }
 }

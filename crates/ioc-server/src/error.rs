@@ -9,14 +9,18 @@ use ioc_ingest::BatchError;
 use ioc_store::StoreError;
 use serde_json::json;
 
+mod code;
+
+pub use code::ErrorCode;
+
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The request is malformed; `code` says how.
     #[error("{message}")]
     BadRequest {
-        /// Stable code, e.g. `malformed_json`.
-        code: &'static str,
+        /// Stable code, e.g. [`ErrorCode::MalformedJson`].
+        code: ErrorCode,
         /// What is wrong.
         message: String,
     },
@@ -54,19 +58,19 @@ pub enum ApiError {
 
 impl ApiError {
     /// The stable code clients switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest { code, .. } => code,
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::RequestTimeout(_) => "request_timeout",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::InsufficientStorage(_) => "insufficient_storage",
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::Internal(_) => "internal",
+            ApiError::BadRequest { code, .. } => *code,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::RequestTimeout(_) => ErrorCode::RequestTimeout,
+            ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::InsufficientStorage(_) => ErrorCode::InsufficientStorage,
+            ApiError::Unavailable(_) => ErrorCode::Unavailable,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -96,7 +100,7 @@ impl ApiError {
         self.log();
         self.builder().json(json!({
             "error_code": "-1",
-            "error": self.code(),
+            "error": self.code().as_str(),
             "message": self.public_message(),
         }))
     }
@@ -137,7 +141,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         self.log();
         self.builder().json(json!({
-            "error": self.code(),
+            "error": self.code().as_str(),
             "message": self.public_message(),
         }))
     }
@@ -161,9 +165,11 @@ impl From<BatchError> for ApiError {
     fn from(e: BatchError) -> Self {
         let code = match &e {
             BatchError::TooManyRecords { .. } => return ApiError::PayloadTooLarge(e.to_string()),
-            BatchError::Empty => "empty_body",
-            BatchError::Malformed { .. } => "malformed_json",
-            BatchError::Shape(_) => "invalid_batch",
+            BatchError::UnitOutsideScope { .. } => return ApiError::Forbidden(e.to_string()),
+            BatchError::Empty => ErrorCode::EmptyBody,
+            BatchError::Malformed { .. } => ErrorCode::MalformedJson,
+            BatchError::Shape(_) => ErrorCode::InvalidBatch,
+            BatchError::UnknownUnit(_) => ErrorCode::UnknownUnit,
         };
         ApiError::BadRequest {
             code,

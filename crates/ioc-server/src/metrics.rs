@@ -1,6 +1,14 @@
-//! ioc's own Prometheus registry (namespace `ioc_`): the metrics of
-//! ingestion, and those of the live-update hub, read from its counters at
-//! each scrape.
+//! ioc's own Prometheus registry (namespace `ioc_`), and who may read it.
+//!
+//! Recorded as things happen: ingest outcomes and batch durations, HTTP
+//! request durations by route, method and status. Set at each scrape
+//! (`routes/metrics.rs`): the database pool, the aggregates' start time and
+//! snapshot count, this node's change-log position and apply lag. Read from
+//! their owners at each scrape by collectors: the hub's sessions, queued
+//! frames, topics, frames sent, coalesced, dropped and disconnects; active
+//! alerts by rule, severity and level, and the sweeps' count and time; the
+//! per-unit business gauges of [`crate::unit_metrics`]. `build_info` is set
+//! once. [`MetricsAccess`] says who may read `/metrics`.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -325,4 +333,13 @@ impl Collector for AlertMetrics {
         ]
         .concat()
     }
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone)]
+pub struct MetricsAccess {
+    /// `metrics.token`: accepted besides reading tokens; empty: none.
+    pub token: String,
+    /// `metrics.public`: anyone.
+    pub public: bool,
 }

@@ -6,59 +6,22 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use ioc_store::{Store, StoreOptions};
+use ioc_core::{Clock, SystemClock};
+use ioc_stream::{Hub, HubConfig};
 use tracing_actix_web::TracingLogger;
 
-use crate::telemetry::RedactedSpan;
-
-use ioc_core::{Clock, LocalCalendar, SystemClock, UnitTree};
-
-use crate::aggregates::{self, AggregateConfig, Aggregates};
+use crate::aggregates::{self, AggregateConfig};
 use crate::alerting::{Alerting, AlertingConfig};
-use crate::reference::{read_alert_rules, read_campaigns, read_score_model};
-
-use crate::config::{IngestSettings, Settings, StreamSettings};
+use crate::bootstrap;
+use crate::config::{Settings, StreamSettings};
 use crate::metrics::Metrics;
+use crate::pipeline::Pipeline;
+use crate::reference::{read_alert_rules, read_campaigns, read_score_model};
 use crate::routes;
+use crate::state::AppState;
+use crate::telemetry::RedactedSpan;
 use crate::unit_metrics::UnitMetrics;
 use crate::views::Views;
-use ioc_stream::{Hub, HubConfig};
-
-/// Shared state of the HTTP handlers.
-pub struct AppState {
-    /// The database.
-    pub store: Store,
-    /// The unit tree, as stored.
-    pub tree: Arc<UnitTree>,
-    /// The unrevoked tokens.
-    pub tokens: Arc<crate::auth::Tokens>,
-    /// The calendar of local times in payloads.
-    pub calendar: LocalCalendar,
-    /// Ingestion limits and status maps.
-    pub ingest: IngestSettings,
-    /// The metrics registry.
-    pub metrics: Metrics,
-    /// The live aggregates.
-    pub aggregates: Arc<Aggregates>,
-    /// Read endpoints need no token.
-    pub public_read: bool,
-    /// The JSON views of the read model.
-    pub views: Arc<Views>,
-    /// The live-update hub of `/ws`.
-    pub hub: Arc<Hub>,
-    /// `/ws` limits.
-    pub stream: StreamSettings,
-    /// Longest wait for a request body.
-    pub body_read_timeout: std::time::Duration,
-    /// Reverse proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// Who may read `/metrics`.
-    pub metrics_access: crate::routes::metrics::Access,
-    /// Alerts: rules, board, sweeper.
-    pub alerting: Arc<Alerting>,
-    /// Calendar and timeliness, for alert views.
-    pub timeliness: ioc_core::TimelinessRules,
-}
 
 /// A bound server, ready to run.
 pub struct Application {
@@ -81,13 +44,13 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
-        let campaigns = read_campaigns(&settings.read.campaign_files, &settings.units.levels)
+        let campaigns = read_campaigns(&settings.campaigns.files, &settings.units.levels)
             .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))?;
-        let score = read_score_model(&settings.read.scoring_file).map_err(anyhow::Error::msg)?;
+        let score = read_score_model(&settings.scoring.file).map_err(anyhow::Error::msg)?;
         let alert_rules = read_alert_rules(&settings.alerts.file, &settings.units.levels)
             .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))?;
-        let store = open_store(&settings).await?;
-        prepare(&settings, &store).await?;
+        let store = bootstrap::open_store(&settings).await?;
+        bootstrap::prepare(&settings, &store).await?;
         let levels = settings.units.levels.clone();
         let tree = store
             .run(move |conn| ioc_store::reference::unit_tree(conn, &levels))
@@ -102,18 +65,24 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let address = listener.local_addr()?;
         let tree = Arc::new(tree);
-        let aggregates = aggregates::start(
+        // One signal for the hub: new aggregates or alert transitions.
+        let views_changed = tokio::sync::watch::Sender::new(0);
+        let (aggregates, feed, engine_stage) = aggregates::start(
             &store,
             AggregateConfig {
                 tree: tree.clone(),
                 rules: settings.timeliness,
                 campaigns,
                 score,
-                min_volume: settings.read.min_volume,
+                min_volume: settings.rankings.min_volume,
                 clock,
+                views_changed: views_changed.clone(),
             },
         )
         .await?;
+        let feed_newest = feed.newest();
+        let mut pipeline = Pipeline::new(feed);
+        actix_web::rt::spawn(engine_stage.run(pipeline.stage()));
         let alerting = Alerting::start(
             &store,
             AlertingConfig {
@@ -124,13 +93,16 @@ impl Application {
                 webhook_timeout: settings.alerts.webhook_timeout,
                 webhook_tls: crate::webhook::tls_config(settings.alerts.webhook_ca_file.as_deref())
                     .context("cannot set up TLS for webhooks")?,
+                views_changed: views_changed.clone(),
             },
             aggregates.clone(),
             tree.clone(),
             settings.timeliness,
+            (pipeline.stage(), feed_newest),
         )
         .await
         .context("cannot start alerting")?;
+        actix_web::rt::spawn(pipeline.run());
         let views = Arc::new(Views {
             aggregates: aggregates.clone(),
             alerting: alerting.clone(),
@@ -139,7 +111,7 @@ impl Application {
         });
         let hub = Arc::new(Hub::new(
             views.clone(),
-            either_changes(aggregates.versions(), alerting.versions()),
+            views_changed.subscribe(),
             hub_config(&settings.stream),
         ));
         actix_web::rt::spawn(hub.clone().run());
@@ -170,13 +142,13 @@ impl Application {
             stream: settings.stream.clone(),
             body_read_timeout: settings.server.body_read_timeout,
             trusted_proxies: settings.server.trusted_proxies.clone(),
-            metrics_access: crate::routes::metrics::Access {
+            metrics_access: crate::metrics::MetricsAccess {
                 token: settings.metrics.token.clone(),
                 public: settings.metrics.public,
             },
             alerting,
             timeliness: settings.timeliness,
-            public_read: settings.read.public_read,
+            public_read: settings.auth.public_read,
             calendar: settings.timeliness.calendar,
             ingest: settings.ingest.clone(),
             metrics,
@@ -196,6 +168,7 @@ impl Application {
                 .service(routes::ingest::dvcqg_sync)
                 .service(routes::ingest::dvcqg_progress)
                 .service(routes::ingest::put_procedures)
+                .service(routes::read::meta)
                 .service(routes::read::overview)
                 .service(routes::read::unit_keys)
                 .service(routes::read::rankings)
@@ -258,28 +231,6 @@ impl Application {
         alerting.stop();
         served
     }
-}
-
-/// A version that changes whenever `a` or `b` does: the hub renders again
-/// on new aggregates and on alert transitions.
-fn either_changes(
-    mut a: tokio::sync::watch::Receiver<u64>,
-    mut b: tokio::sync::watch::Receiver<u64>,
-) -> tokio::sync::watch::Receiver<u64> {
-    let (sender, receiver) = tokio::sync::watch::channel(0);
-    actix_web::rt::spawn(async move {
-        loop {
-            let changed = tokio::select! {
-                changed = a.changed() => changed,
-                changed = b.changed() => changed,
-            };
-            if changed.is_err() || sender.is_closed() {
-                return;
-            }
-            sender.send_modify(|v| *v += 1);
-        }
-    });
-    receiver
 }
 
 fn hub_config(stream: &StreamSettings) -> HubConfig {
@@ -365,66 +316,4 @@ async fn stop_signal() -> std::io::Result<()> {
         interrupted = tokio::signal::ctrl_c() => interrupted,
         _ = term.recv() => Ok(()),
     }
-}
-
-/// Connects to the configured database.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let url = settings.database.url.clone();
-    let options = StoreOptions {
-        max_connections: settings.database.max_connections,
-        acquire_timeout: settings.database.acquire_timeout,
-        request_timeout: settings.database.request_timeout,
-        ..StoreOptions::default()
-    };
-    let store = tokio::task::spawn_blocking(move || Store::connect(&url, &options)).await??;
-    tracing::info!(message = "Connected.", database = %store.describe());
-    Ok(store)
-}
-
-/// Migrates (or checks that nothing is pending) and loads reference data,
-/// as the configuration says.
-async fn prepare(settings: &Settings, store: &Store) -> anyhow::Result<()> {
-    let migrate = settings.database.migrate_on_start;
-    let described = store.describe();
-    store
-        .run(move |conn| {
-            if migrate {
-                for name in ioc_store::migrate(conn)? {
-                    tracing::info!(message = "Migration applied.", migration = %name);
-                }
-                return Ok(Vec::new());
-            }
-            ioc_store::pending_migrations(conn)
-        })
-        .await
-        .and_then(|pending| {
-            if pending.is_empty() {
-                Ok(())
-            } else {
-                Err(ioc_store::StoreError::Migration(format!(
-                    "{described} has {} pending migration(s) ({}); run `ioc migrate` or set database.migrate_on_start",
-                    pending.len(),
-                    pending.join(", ")
-                )))
-            }
-        })?;
-    if settings.units.load_on_start {
-        let report = crate::commands::load_units(settings, store).await?;
-        tracing::info!(
-            message = "Units loaded.",
-            inserted = report.inserted,
-            updated = report.updated,
-            unchanged = report.unchanged
-        );
-    }
-    if settings.procedures.load_on_start {
-        let report = crate::commands::load_procedures(settings, store).await?;
-        tracing::info!(
-            message = "Procedures loaded.",
-            inserted = report.inserted,
-            updated = report.updated,
-            unchanged = report.unchanged
-        );
-    }
-    Ok(())
 }

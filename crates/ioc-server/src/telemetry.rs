@@ -68,7 +68,7 @@ fn client_ip(request: &actix_web::dev::ServiceRequest) -> String {
         return String::new();
     };
     let trusted: &[std::net::IpAddr] = request
-        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .map_or(&[], |state| &state.trusted_proxies);
     if !trusted.contains(&peer) {
         return peer.to_string();

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::aggregates::Aggregates;
 use crate::alerting::Alerting;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Renders views from the live aggregates.
 pub struct Views {
@@ -32,7 +32,7 @@ pub struct Views {
 /// An invalid parameter.
 pub fn bad(parameter: &str, message: String) -> ApiError {
     ApiError::BadRequest {
-        code: "invalid_parameter",
+        code: ErrorCode::InvalidParameter,
         message: format!("{parameter}: {message}"),
     }
 }
@@ -142,6 +142,26 @@ impl Views {
             ));
         }
         Ok(key)
+    }
+
+    /// What a page needs to lay itself out: the tree's levels top first,
+    /// every key with its kind and direction, and the standing targets.
+    pub fn meta(&self) -> Value {
+        let keys: Vec<Value> = ioc_core::Key::ALL
+            .iter()
+            .map(|key| {
+                json!({
+                    "key": key,
+                    "ratio": key.kind() == ioc_core::KeyKind::Ratio,
+                    "lower_is_better": key.better() == ioc_core::Better::Lower,
+                })
+            })
+            .collect();
+        json!({
+            "levels": self.tree.levels().names(),
+            "keys": keys,
+            "targets": campaign::STANDING_TARGETS,
+        })
     }
 
     /// The province (every root unit's tree), each level's aggregate, and
@@ -329,9 +349,10 @@ impl Source for Views {
     fn render(&self, topic: &Topic) -> Result<Value, RenderError> {
         let failed = |e: ApiError| RenderError {
             code: match e {
-                ApiError::NotFound(_) => "unknown_topic",
-                _ => "invalid_topic",
-            },
+                ApiError::NotFound(_) => ErrorCode::UnknownTopic,
+                _ => ErrorCode::InvalidTopic,
+            }
+            .as_str(),
             message: e.public_message(),
         };
         match topic {

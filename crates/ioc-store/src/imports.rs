@@ -2,10 +2,12 @@
 //! reach, written in the same transaction as each chunk.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
 use ioc_core::Dossier;
 
-use crate::dossiers::{Outcome, Tally, apply_then};
+use crate::dossiers::{AfterApply, Outcome, Tally, apply_then};
 use crate::schema::import_checkpoints;
 use crate::time::to_db;
 use crate::{AnyConnection, StoreError};
@@ -31,7 +33,7 @@ pub struct Checkpoint {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = import_checkpoints)]
-pub(crate) struct CheckpointRow {
+struct CheckpointRow {
     source: String,
     file_key: String,
     records: i64,
@@ -130,8 +132,39 @@ pub fn apply_chunk(
     };
     let row =
         |outcomes: &[Outcome]| CheckpointRow::new(source, file_key, &after(outcomes), recorded_at);
-    let outcomes = apply_then(conn, source, versions, recorded_at, &|_| true, Some(&row))?;
+    let write = WriteCheckpoint { row: &row };
+    let outcomes = apply_then(conn, source, versions, recorded_at, &|_| true, Some(&write))?;
     Ok(after(&outcomes))
+}
+
+/// Writes the checkpoint made by `row` from a chunk's outcomes, in the
+/// chunk's transaction.
+struct WriteCheckpoint<'a> {
+    row: &'a dyn Fn(&[Outcome]) -> CheckpointRow,
+}
+
+impl AfterApply for WriteCheckpoint<'_> {
+    fn postgres(&self, pg: &mut PgConnection, outcomes: &[Outcome]) -> Result<(), StoreError> {
+        let row = (self.row)(outcomes);
+        diesel::insert_into(import_checkpoints::table)
+            .values(&row)
+            .on_conflict((import_checkpoints::source, import_checkpoints::file_key))
+            .do_update()
+            .set(&row)
+            .execute(pg)?;
+        Ok(())
+    }
+
+    fn sqlite(
+        &self,
+        sqlite: &mut SqliteConnection,
+        outcomes: &[Outcome],
+    ) -> Result<(), StoreError> {
+        diesel::replace_into(import_checkpoints::table)
+            .values((self.row)(outcomes))
+            .execute(sqlite)?;
+        Ok(())
+    }
 }
 
 /// Forgets the checkpoint, so that the next run reads the file from the start.

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod checkpoints;
 pub mod dossiers;
 mod error;
+pub mod feed;
 pub mod imports;
 pub mod listen;
 mod migrate;

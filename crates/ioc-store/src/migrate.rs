@@ -4,8 +4,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::{AnyConnection, StoreError};
 
-const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(crate) const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub(crate) const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Applies every pending migration; returns the names of those applied.
 pub fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
@@ -29,6 +29,6 @@ pub fn pending_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, Store
     pending.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
-fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+pub(crate) fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
     versions.iter().map(ToString::to_string).collect()
 }

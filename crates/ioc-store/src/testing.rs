@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 
-use crate::{DatabaseUrl, Store, StoreOptions};
+use crate::{AnyConnection, DatabaseUrl, Store, StoreError, StoreOptions};
 
 /// A database that exists for one test and is removed when dropped.
 pub struct TestDb {
@@ -370,30 +370,18 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Runs a test body against both backends: `both_backends!(name, |store| …)`
-/// defines `name::sqlite` and `name::postgres`.
-#[macro_export]
-macro_rules! both_backends {
-    ($name:ident, |$store:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[test]
-            fn sqlite() {
-                let db = $crate::testing::TestDb::sqlite();
-                let $store = db.migrated_store();
-                $body
-            }
-
-            #[test]
-            fn postgres() {
-                let Some(db) = $crate::testing::TestDb::postgres() else {
-                    return;
-                };
-                let $store = db.migrated_store();
-                $body
-            }
-        }
+/// Reverts every applied migration, newest first (each `down.sql`);
+/// returns the names reverted. Tests check that every migration can be
+/// undone and applied again.
+pub fn revert_all_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    use diesel_migrations::MigrationHarness;
+    let reverted = match conn {
+        AnyConnection::Postgresql(pg) => pg
+            .revert_all_migrations(crate::migrate::POSTGRES)
+            .map(crate::migrate::names),
+        AnyConnection::Sqlite(sqlite) => sqlite
+            .revert_all_migrations(crate::migrate::SQLITE)
+            .map(crate::migrate::names),
     };
+    reverted.map_err(|e| StoreError::Migration(e.to_string()))
 }

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use ioc_core::{Catalog, Channel, Dossier, Levels, Status, UnitTree, UnitTreeBuilder};
 use ioc_store::dossiers::{self, Outcome};
 use ioc_store::reference::{self, LoadReport};
-use ioc_store::{both_backends, changes, pending_migrations};
+use ioc_store::{changes, pending_migrations};
+use ioc_testkit::both_backends;
 
 fn config(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -79,6 +80,25 @@ both_backends!(migrations_leave_nothing_pending, |store| {
         ioc_store::migrate(&mut conn).expect("second run"),
         Vec::<String>::new()
     );
+});
+
+both_backends!(every_migration_goes_down_and_up_again, |store| {
+    let mut conn = store.get().expect("connection");
+    let shipped =
+        std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres"))
+            .expect("migrations")
+            .count();
+    let reverted = ioc_store::testing::revert_all_migrations(&mut conn).expect("down");
+    assert_eq!(reverted.len(), shipped, "{reverted:?}");
+    assert_eq!(
+        pending_migrations(&mut conn).expect("pending").len(),
+        shipped
+    );
+    assert_eq!(
+        ioc_store::migrate(&mut conn).expect("up again").len(),
+        shipped
+    );
+    assert!(pending_migrations(&mut conn).expect("pending").is_empty());
 });
 
 both_backends!(units_load_once_and_only_once, |store| {

@@ -1,5 +1,10 @@
+use chrono::{DateTime, Utc};
+use ioc_core::{
+    Channel, Dossier, DossierState, Granularity, LocalCalendar, Status, TimelinessRules,
+};
+
 use super::*;
-use ioc_core::{Channel, Dossier, LocalCalendar, Status};
+use crate::keys::Ratio;
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -65,7 +70,7 @@ fn severity_of(wants: &DossierWants, rule: &str) -> Option<Severity> {
         .iter()
         .find(|(r, _)| *r == rule)
         .and_then(|(_, w)| match w {
-            Some((_, Want::Active { severity, .. })) => Some(*severity),
+            Some((_, Wanted::Active { severity, .. })) => Some(*severity),
             _ => None,
         })
 }
@@ -136,7 +141,7 @@ fn thresholds_raise_above_the_limit_and_clear_below_it_minus_the_hysteresis() {
         numerator: n,
         denominator: d,
     };
-    let raised = |w: Option<Want>| matches!(w, Some(Want::Active { .. }));
+    let raised = |w: Option<Wanted>| matches!(w, Some(Wanted::Active { .. }));
     // 5 of 1000 = 0.5% > 0.4%: raise.
     assert!(raised(judge(rule, r(5, 1000), 0.004, false)));
     // 0.4% exactly is not above: nothing to raise.
@@ -144,10 +149,13 @@ fn thresholds_raise_above_the_limit_and_clear_below_it_minus_the_hysteresis() {
     // Active, 0.35%: inside the band, it stays (with fresh details).
     assert!(raised(judge(rule, r(35, 10_000), 0.004, true)));
     // Active, 0.29% < 0.3%: clears.
-    assert_eq!(judge(rule, r(29, 10_000), 0.004, true), Some(Want::Cleared));
+    assert_eq!(
+        judge(rule, r(29, 10_000), 0.004, true),
+        Some(Wanted::Cleared)
+    );
     // No finished dossier: nothing to judge; an active alert clears.
     assert_eq!(judge(rule, r(0, 0), 0.004, false), None);
-    assert_eq!(judge(rule, r(0, 0), 0.004, true), Some(Want::Cleared));
+    assert_eq!(judge(rule, r(0, 0), 0.004, true), Some(Wanted::Cleared));
 }
 
 #[test]
@@ -169,7 +177,7 @@ fn silence_counts_working_minutes_only() {
             t("2026-11-27T16:50:00+07:00"),
             t("2026-11-30T07:45:00+07:00")
         ),
-        Want::Cleared
+        Wanted::Cleared
     );
     assert!(matches!(
         rule.judge(
@@ -177,7 +185,7 @@ fn silence_counts_working_minutes_only() {
             t("2026-11-27T16:50:00+07:00"),
             t("2026-11-30T08:00:00+07:00")
         ),
-        Want::Active { .. }
+        Wanted::Active { .. }
     ));
 }
 

@@ -14,7 +14,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ioc_aggregate::alerts::{AlertRules, Severity};
+use ioc_aggregate::alerts::AlertRules;
+use ioc_core::alert::Severity;
 use ioc_core::{TimelinessRules, UnitCode, UnitTree};
 use ioc_store::alerts::{Alert, AlertKey, Event};
 use ioc_store::{Store, StoreError};
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::aggregates::Aggregates;
+use crate::pipeline::Batches;
 use crate::webhook::{Delivery, Webhooks};
 use board::Board;
 use sweeper::Sweeper;
@@ -48,6 +50,8 @@ pub struct AlertingConfig {
     pub webhook_timeout: Duration,
     /// TLS for `https://` receivers.
     pub webhook_tls: Arc<rustls::ClientConfig>,
+    /// Bumped whenever the board changes (the views changed).
+    pub views_changed: watch::Sender<u64>,
 }
 /// Active alerts of one rollup unit (a district or department).
 #[derive(Debug, Default, serde::Serialize)]
@@ -73,7 +77,6 @@ pub struct Alerting {
     tree: Arc<UnitTree>,
     timeliness: TimelinessRules,
     board: RwLock<Board>,
-    published: watch::Sender<u64>,
     webhooks: Webhooks,
     stopped: AtomicBool,
     sweeps: AtomicU64,
@@ -81,13 +84,16 @@ pub struct Alerting {
 }
 
 impl Alerting {
-    /// Loads the board from the store and starts the sweeper.
+    /// Loads the board from the store and starts the sweeper, whose stage
+    /// of the pipeline receives `feed`'s batches (given with the newest
+    /// change the feed has handed out before them).
     pub async fn start(
         store: &Store,
         config: AlertingConfig,
         aggregates: Arc<Aggregates>,
         tree: Arc<UnitTree>,
         timeliness: TimelinessRules,
+        feed: (Batches, i64),
     ) -> Result<Arc<Alerting>, StoreError> {
         let (active, recent, about) = store
             .run(|conn| {
@@ -141,13 +147,12 @@ impl Alerting {
             tree,
             timeliness,
             board: RwLock::new(board),
-            published: watch::Sender::new(0),
             webhooks,
             stopped: AtomicBool::new(false),
             sweeps: AtomicU64::new(0),
             sweep_micros: AtomicU64::new(0),
         });
-        let sweeper = Sweeper::start(store, &alerting, aggregates).await?;
+        let sweeper = Sweeper::start(store, &alerting, aggregates, feed.0, feed.1).await?;
         actix_web::rt::spawn(sweeper.run(Arc::downgrade(&alerting)));
         Ok(alerting)
     }
@@ -164,11 +169,6 @@ impl Alerting {
             self.sweeps.load(Ordering::Acquire),
             Duration::from_micros(self.sweep_micros.load(Ordering::Relaxed)),
         )
-    }
-
-    /// Receives a new number each time the board changes.
-    pub fn versions(&self) -> watch::Receiver<u64> {
-        self.published.subscribe()
     }
 
     fn board(&self) -> std::sync::RwLockReadGuard<'_, Board> {
@@ -209,7 +209,7 @@ impl Alerting {
                     }
                 }
             }
-            self.published.send_modify(|v| *v += 1);
+            self.config.views_changed.send_modify(|v| *v += 1);
             if events.len() < PAGE as usize {
                 break;
             }
@@ -232,7 +232,7 @@ impl Alerting {
         let board = self.board();
         for alert in board.active.values() {
             let level = self.level_of(&alert.key.unit);
-            let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Warning);
+            let severity = alert.severity;
             *counts
                 .entry((alert.key.rule.clone(), severity, level))
                 .or_insert(0) += 1;
@@ -266,11 +266,10 @@ impl Alerting {
             });
             counts.active += 1;
             counts.unacknowledged += i64::from(alert.acknowledged.is_none());
-            match Severity::parse(&alert.severity) {
-                Some(Severity::Info) => counts.info += 1,
-                Some(Severity::Warning) => counts.warning += 1,
-                Some(Severity::Critical) => counts.critical += 1,
-                None => {}
+            match alert.severity {
+                Severity::Info => counts.info += 1,
+                Severity::Warning => counts.warning += 1,
+                Severity::Critical => counts.critical += 1,
             }
         }
         units
@@ -282,10 +281,7 @@ impl Alerting {
     pub fn topic(&self, now: DateTime<Utc>) -> Value {
         let board = self.board();
         let mut urgent: Vec<&Alert> = board.active.values().collect();
-        urgent.sort_by(|a, b| {
-            let rank = |x: &Alert| Severity::parse(&x.severity);
-            rank(b).cmp(&rank(a)).then(b.id.cmp(&a.id))
-        });
+        urgent.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.id.cmp(&a.id)));
         let items: serde_json::Map<String, Value> = urgent
             .into_iter()
             .take(self.config.topic_items)

@@ -1,20 +1,24 @@
 //! The sweeper: evaluates the rules on every tick (the clock, new changes,
 //! new snapshots of the aggregates) and writes what differs from the board.
+//! Its stage of the pipeline keeps the due index and the activity of
+//! sources from the change feed's batches, apart from the sweeps, so that a
+//! long sweep never holds the feed back.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ioc_aggregate::alerts::{self, DossierId, DueIndex, SOURCE_SILENT, Want};
-use ioc_aggregate::follow::Follower;
+use ioc_aggregate::alerts::{self, DossierId, DueIndex, SOURCE_SILENT};
 use ioc_store::alerts::{AlertKey, Wanted};
+use ioc_store::feed::Batch;
 use ioc_store::{Store, StoreError, changes, snapshot, tokens};
 
 use super::Alerting;
 use super::board::Board;
-use crate::aggregates::{Aggregates, PAGE as LOG_PAGE, read_log};
+use crate::aggregates::Aggregates;
+use crate::pipeline::Batches;
 
 /// How often the sweeper looks at the clock and the logs.
 const TICK: Duration = Duration::from_millis(500);
@@ -24,23 +28,11 @@ const WRITE_CHUNK: usize = 1_000;
 const SQLITE_WRITE_CHUNK: usize = 100;
 /// ...and the pause after each, so that other writers get the lock.
 const SQLITE_PAUSE: Duration = Duration::from_millis(50);
-/// How long a gap in the change log is waited for.
-const GAP_PATIENCE: Duration = Duration::from_secs(30);
 /// Thresholds are evaluated on a new snapshot of the aggregates, but not
 /// more often than this (snapshots follow each other quickly under ingest).
 const THRESHOLDS_AT_MOST_EVERY: Duration = Duration::from_secs(1);
 /// How often, at most, the last activity of sources is written.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(60);
-
-fn stored(want: Want) -> Wanted {
-    match want {
-        Want::Active { severity, details } => Wanted::Active {
-            severity: severity.as_str().to_owned(),
-            details: details.to_string(),
-        },
-        Want::Cleared => Wanted::Cleared,
-    }
-}
 
 /// Whether `want` differs from what the board has for `key`.
 fn differs(board: &Board, key: &AlertKey, want: &Wanted) -> bool {
@@ -53,25 +45,67 @@ fn differs(board: &Board, key: &AlertKey, want: &Wanted) -> bool {
     }
 }
 
-/// The part of the service that evaluates rules and writes transitions.
-pub(super) struct Sweeper {
-    follower: Follower,
+/// What the alert stage keeps from the change feed.
+struct Watched {
     index: DueIndex,
+    /// Dossiers changed since the last sweep.
+    touched: HashSet<DossierId>,
     last_seen: HashMap<String, DateTime<Utc>>,
     unsaved_activity: HashMap<String, DateTime<Utc>>,
     /// When the activity of sources was last written; `None`: write at
     /// the next sweep (a source newly watched, or the service stopping).
     activity_saved: Option<Instant>,
+    /// The newest change of the log the index was loaded from; the feed
+    /// may start below it, and sweeps wait until it has passed it.
+    loaded_up_to: i64,
+    /// The newest change received from the feed.
+    received_up_to: i64,
+}
+
+impl Watched {
+    /// Applies a batch of the feed: the due index, the dossiers touched,
+    /// and the activity of sources.
+    fn absorb(&mut self, batch: &Batch, now: DateTime<Utc>) {
+        for c in &batch.changes {
+            self.index.apply(&c.new, now);
+            self.touched.insert(DossierId {
+                source: c.new.source.clone(),
+                code: c.new.dossier.code.clone(),
+            });
+            // Seen when the stage receives it, on the service's clock; a
+            // source seen for the first time is written at once.
+            if self.last_seen.insert(c.new.source.clone(), now).is_none() {
+                self.activity_saved = None;
+            }
+            self.unsaved_activity.insert(c.new.source.clone(), now);
+            self.received_up_to = self.received_up_to.max(c.seq);
+        }
+    }
+
+    /// Whether the feed has brought the index past what it was loaded
+    /// from (changes read twice converge to the latest state).
+    fn caught_up(&self) -> bool {
+        self.received_up_to >= self.loaded_up_to
+    }
+}
+
+/// The part of the service that evaluates rules and writes transitions.
+pub(super) struct Sweeper {
+    watched: Arc<Mutex<Watched>>,
     evaluated: Option<(Instant, u64)>,
     first: bool,
     aggregates: Arc<Aggregates>,
 }
 
 impl Sweeper {
+    /// Loads the due index and starts the stage that keeps it from
+    /// `batches` (the feed has handed out every change up to `feed_newest`).
     pub(super) async fn start(
         store: &Store,
         alerting: &Alerting,
         aggregates: Arc<Aggregates>,
+        batches: Batches,
+        feed_newest: i64,
     ) -> Result<Sweeper, StoreError> {
         let now = aggregates.now();
         let mut index = DueIndex::new(alerting.timeliness, &alerting.config.rules);
@@ -107,16 +141,26 @@ impl Sweeper {
             open_dossiers = index.len(),
             active_alerts = alerting.board().active.len()
         );
-        Ok(Sweeper {
-            follower: Follower::new(position.max_seq, &position.recent, GAP_PATIENCE),
+        let watched = Arc::new(Mutex::new(Watched {
             index,
+            touched: HashSet::new(),
             last_seen,
             unsaved_activity: HashMap::new(),
             activity_saved: Some(Instant::now()),
+            loaded_up_to: position.max_seq,
+            received_up_to: feed_newest,
+        }));
+        actix_web::rt::spawn(absorb(batches, watched.clone(), aggregates.clone()));
+        Ok(Sweeper {
+            watched,
             evaluated: None,
             first: true,
             aggregates,
         })
+    }
+
+    fn watched(&self) -> MutexGuard<'_, Watched> {
+        self.watched.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(super) async fn run(mut self, alerting: Weak<Alerting>) {
@@ -127,7 +171,7 @@ impl Sweeper {
                 return;
             };
             if alerting.stopped.load(Ordering::Acquire) {
-                self.activity_saved = None;
+                self.watched().activity_saved = None;
                 if let Err(e) = self.save_activity(&alerting).await {
                     tracing::warn!(message = "Cannot save the activity of sources.", error = %e);
                 }
@@ -149,17 +193,21 @@ impl Sweeper {
     /// rules want that differs from the board.
     async fn tick(&mut self, alerting: &Alerting) -> Result<(), StoreError> {
         alerting.refresh().await?;
-        let touched = self.read_changes(alerting).await?;
+        if !self.watched().caught_up() {
+            return Ok(());
+        }
         let now = self.aggregates.now();
         let mut wanted = Vec::new();
         {
             let board = alerting.board();
-            let mut dossiers: HashSet<DossierId> = touched;
-            dossiers.extend(self.index.take_due(now));
+            let shared = self.watched.clone();
+            let watched = &mut *shared.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut dossiers: HashSet<DossierId> = std::mem::take(&mut watched.touched);
+            dossiers.extend(watched.index.take_due(now));
             if self.first {
                 // At start, every dossier is looked at once, and alerts of
                 // rules no longer configured are cleared.
-                dossiers.extend(self.index.ids().cloned());
+                dossiers.extend(watched.index.ids().cloned());
                 dossiers.extend(board.by_dossier.keys().map(|(_, source, code)| DossierId {
                     source: source.clone(),
                     code: code.clone(),
@@ -174,7 +222,7 @@ impl Sweeper {
                 );
             }
             for id in &dossiers {
-                self.dossier_wants(&board, id, now, &mut wanted);
+                dossier_wants(&watched.index, &board, id, now, &mut wanted);
             }
             self.threshold_wants(alerting, &board, now, &mut wanted);
             drop(board);
@@ -207,78 +255,6 @@ impl Sweeper {
             alerting.notify();
         }
         self.save_activity(alerting).await
-    }
-
-    /// Applies new changes of the log to the due index and the activity
-    /// of sources; returns the dossiers touched.
-    async fn read_changes(
-        &mut self,
-        alerting: &Alerting,
-    ) -> Result<HashSet<DossierId>, StoreError> {
-        let mut touched = HashSet::new();
-        loop {
-            let found = read_log(&alerting.store, &self.follower).await?;
-            let complete = found.len() < LOG_PAGE as usize;
-            let now = self.aggregates.now();
-            let (index, last_seen, unsaved, saved) = (
-                &mut self.index,
-                &mut self.last_seen,
-                &mut self.unsaved_activity,
-                &mut self.activity_saved,
-            );
-            self.follower
-                .absorb(found.into_iter().map(|c| (c.seq, c)), Instant::now(), |c| {
-                    index.apply(&c.new, now);
-                    touched.insert(DossierId {
-                        source: c.new.source.clone(),
-                        code: c.new.dossier.code.clone(),
-                    });
-                    // Seen when the sweep reads it, on the service's clock;
-                    // a source seen for the first time is written at once.
-                    if last_seen.insert(c.new.source.clone(), now).is_none() {
-                        *saved = None;
-                    }
-                    unsaved.insert(c.new.source.clone(), now);
-                });
-            if complete {
-                return Ok(touched);
-            }
-        }
-    }
-
-    fn dossier_wants(
-        &self,
-        board: &Board,
-        id: &DossierId,
-        now: DateTime<Utc>,
-        wanted: &mut Vec<(AlertKey, Wanted)>,
-    ) {
-        for (rule, want) in self.index.wants(id, now) {
-            let current = board
-                .by_dossier
-                .get(&(rule.to_owned(), id.source.clone(), id.code.clone()))
-                .and_then(|alert| board.active.get(alert));
-            let key_in = |unit: &str| AlertKey {
-                rule: rule.to_owned(),
-                unit: unit.to_owned(),
-                source: id.source.clone(),
-                dossier: id.code.clone(),
-            };
-            match (current, want) {
-                (Some(alert), Some((unit, want))) => {
-                    if alert.key.unit != unit {
-                        wanted.push((alert.key.clone(), Wanted::Cleared));
-                    }
-                    let (key, want) = (key_in(&unit), stored(want));
-                    if alert.key.unit != unit || differs(board, &key, &want) {
-                        wanted.push((key, want));
-                    }
-                }
-                (Some(alert), None) => wanted.push((alert.key.clone(), Wanted::Cleared)),
-                (None, Some((unit, want))) => wanted.push((key_in(&unit), stored(want))),
-                (None, None) => {}
-            }
-        }
     }
 
     /// Threshold rules, on a new snapshot of the aggregates (at most once a
@@ -319,7 +295,7 @@ impl Sweeper {
                 |unit| board.get(&key(unit)).is_some(),
             );
             for (unit, want) in wants {
-                let (key, want) = (key(&unit), stored(want));
+                let (key, want) = (key(&unit), want);
                 if differs(board, &key, &want) {
                     wanted.push((key, want));
                 }
@@ -353,11 +329,12 @@ impl Sweeper {
             rule.sources.clone()
         };
         let board = alerting.board();
+        let watched = &mut *self.watched.lock().unwrap_or_else(PoisonError::into_inner);
         for source in sources {
             // A source never heard from is silent from when it was first watched.
-            let last_seen = *self.last_seen.entry(source.clone()).or_insert_with(|| {
-                self.unsaved_activity.insert(source.clone(), now);
-                self.activity_saved = None;
+            let last_seen = *watched.last_seen.entry(source.clone()).or_insert_with(|| {
+                watched.unsaved_activity.insert(source.clone(), now);
+                watched.activity_saved = None;
                 now
             });
             let key = AlertKey {
@@ -366,7 +343,7 @@ impl Sweeper {
                 source,
                 dossier: String::new(),
             };
-            let want = stored(rule.judge(alerting.timeliness.calendar, last_seen, now));
+            let want = rule.judge(alerting.timeliness.calendar, last_seen, now);
             if differs(&board, &key, &want) {
                 wanted.push((key, want));
             }
@@ -375,17 +352,71 @@ impl Sweeper {
     }
 
     async fn save_activity(&mut self, alerting: &Alerting) -> Result<(), StoreError> {
-        let recent = self
-            .activity_saved
-            .is_some_and(|at| at.elapsed() < ACTIVITY_EVERY);
-        if self.unsaved_activity.is_empty() || recent {
-            return Ok(());
-        }
-        let seen: Vec<(String, DateTime<Utc>)> = self.unsaved_activity.drain().collect();
-        self.activity_saved = Some(Instant::now());
+        let seen: Vec<(String, DateTime<Utc>)> = {
+            let mut watched = self.watched();
+            let recent = watched
+                .activity_saved
+                .is_some_and(|at| at.elapsed() < ACTIVITY_EVERY);
+            if watched.unsaved_activity.is_empty() || recent {
+                return Ok(());
+            }
+            watched.activity_saved = Some(Instant::now());
+            watched.unsaved_activity.drain().collect()
+        };
         alerting
             .store
             .run(move |conn| ioc_store::alerts::record_source_activity(conn, &seen))
             .await
+    }
+}
+
+/// What the due rules want for dossier `id` that differs from the board.
+fn dossier_wants(
+    index: &DueIndex,
+    board: &Board,
+    id: &DossierId,
+    now: DateTime<Utc>,
+    wanted: &mut Vec<(AlertKey, Wanted)>,
+) {
+    for (rule, want) in index.wants(id, now) {
+        let current = board
+            .by_dossier
+            .get(&(rule.to_owned(), id.source.clone(), id.code.clone()))
+            .and_then(|alert| board.active.get(alert));
+        let key_in = |unit: &str| AlertKey {
+            rule: rule.to_owned(),
+            unit: unit.to_owned(),
+            source: id.source.clone(),
+            dossier: id.code.clone(),
+        };
+        match (current, want) {
+            (Some(alert), Some((unit, want))) => {
+                if alert.key.unit != unit {
+                    wanted.push((alert.key.clone(), Wanted::Cleared));
+                }
+                let (key, want) = (key_in(&unit), want);
+                if alert.key.unit != unit || differs(board, &key, &want) {
+                    wanted.push((key, want));
+                }
+            }
+            (Some(alert), None) => wanted.push((alert.key.clone(), Wanted::Cleared)),
+            (None, Some((unit, want))) => wanted.push((key_in(&unit), want)),
+            (None, None) => {}
+        }
+    }
+}
+
+/// The alert stage of the pipeline: applies each batch of the feed to what
+/// the sweeper watches, until the feed or the sweeper stops.
+async fn absorb(mut batches: Batches, watched: Arc<Mutex<Watched>>, aggregates: Arc<Aggregates>) {
+    while let Some(batch) = batches.recv().await {
+        if Arc::strong_count(&watched) == 1 {
+            return;
+        }
+        let now = aggregates.now();
+        watched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .absorb(&batch, now);
     }
 }

@@ -2,18 +2,18 @@
 //! per district, and acknowledge them.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use ioc_aggregate::alerts::Severity;
 use ioc_aggregate::ranking::Scope;
+use ioc_core::alert::Severity;
 use ioc_store::alerts::{AckOutcome, Filter};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::alerting::{alert_view, event_view};
 use crate::auth::{self, Role};
-use crate::error::ApiError;
-use crate::routes::read::{Query, authorize, bounded, scope};
-use crate::routes::read_body;
-use crate::startup::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::routes::body::read_body;
+use crate::routes::params::{Query, authorize, bounded, scope};
+use crate::state::AppState;
 use crate::views::bad;
 
 /// Most alerts on one page.
@@ -50,14 +50,12 @@ fn filter(query: &Query, state: &AppState) -> Result<Filter, ApiError> {
         }
     };
     let severity = |s: &str| {
-        Severity::parse(s)
-            .map(|s| s.as_str().to_owned())
-            .ok_or_else(|| {
-                bad(
-                    "severity",
-                    format!("unknown severity {s:?} (expected info, warning or critical)"),
-                )
-            })
+        Severity::parse(s).ok_or_else(|| {
+            bad(
+                "severity",
+                format!("unknown severity {s:?} (expected info, warning or critical)"),
+            )
+        })
     };
     let severities = query
         .get("severity")
@@ -188,7 +186,7 @@ pub async fn acknowledge(
         AckBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
-            code: "malformed_json",
+            code: ErrorCode::MalformedJson,
             message: format!("the body must be {{\"note\": \"…\"}} or empty: {e}"),
         })?
     };

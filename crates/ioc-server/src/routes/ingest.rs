@@ -6,18 +6,15 @@ use std::time::Instant;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, put, web};
-use ioc_core::{Catalog, Dossier, Status};
-use ioc_ingest::dvcqg::{self, PROGRESS_SERVICE, SYNC_SERVICE};
-use ioc_ingest::wire::Schema;
-use ioc_ingest::{Admission, BatchError, BatchReport, FieldError, native};
-use ioc_store::dossiers;
+use ioc_core::{Catalog, Status, UnitTree};
+use ioc_ingest::{Admission, BatchError, BatchReport, ParsedBatch, dvcqg};
 use ioc_store::reference::{self, LoadReport};
 use serde_json::json;
 
 use crate::auth::{self, Principal, Role};
-use crate::error::ApiError;
-use crate::routes::read_body;
-use crate::startup::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::routes::body::read_body;
+use crate::state::AppState;
 
 /// `POST /api/v1/dossiers`: a JSON array (`application/json`) or NDJSON
 /// (`application/x-ndjson`) of dossier versions in the native schema.
@@ -29,9 +26,9 @@ pub async fn post_dossiers(
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
     let (principal, source) = ingest_principal(&req, &state).await?;
-    let ndjson = match media_type(&req).as_deref() {
-        Some("application/json") => false,
-        Some("application/x-ndjson") => true,
+    let parse: NativeParser = match media_type(&req).as_deref() {
+        Some("application/json") => ioc_ingest::parse_json_array,
+        Some("application/x-ndjson") => ioc_ingest::parse_ndjson,
         other => {
             return Err(ApiError::UnsupportedMediaType(format!(
                 "Content-Type {} is not accepted; send application/json (an array) or application/x-ndjson",
@@ -42,20 +39,8 @@ pub async fn post_dossiers(
     let body = ingest_body(body, &state).await?;
     let tree = state.tree.clone();
     let limit = state.ingest.max_batch_records;
-    let records = web::block(move || -> Result<Vec<Positioned>, BatchError> {
-        let elements = if ndjson {
-            native::read_ndjson(&body, limit)?
-        } else {
-            native::read_json_array(&body, limit)?
-        };
-        Ok(elements
-            .into_iter()
-            .map(|(i, e)| (i, e.and_then(|e| native::from_element(&e, &tree))))
-            .collect())
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let report = apply(&state, &principal, &source, records).await?;
+    let batch = parse_off_thread(move || parse(&body, &tree, limit)).await?;
+    let report = check_and_commit(&state, &principal, &source, batch).await?;
     finish(&state, "dossiers", &source, &report, started);
     Ok(HttpResponse::Ok().json(report))
 }
@@ -69,17 +54,16 @@ pub async fn dvcqg_sync(
 ) -> HttpResponse {
     let started = Instant::now();
     let result = async {
-        let (principal, source, envelope) =
-            dvcqg_request(&req, body, &state, SYNC_SERVICE, &dvcqg::DOSSIER).await?;
-        let envelope_unit = envelope_unit(&state, &principal, envelope.unit.as_deref())?;
-        let cx = dvcqg_context(&state, &source);
-        let records: Vec<_> = envelope
-            .records
-            .iter()
-            .map(|r| dvcqg::dossier(r, envelope_unit.as_deref(), &cx))
-            .enumerate()
-            .collect();
-        let report = apply(&state, &principal, &source, records).await?;
+        let (principal, source) = ingest_principal(&req, &state).await?;
+        let body = ingest_body(body, &state).await?;
+        let (shared, sender, scope) = (state.clone(), source.clone(), principal.scope.clone());
+        let limit = state.ingest.max_batch_records;
+        let batch = parse_off_thread(move || {
+            let cx = dvcqg_context(&shared, &sender);
+            ioc_ingest::parse_dvcqg_sync(&body, &cx, &scope, limit)
+        })
+        .await?;
+        let report = check_and_commit(&state, &principal, &source, batch).await?;
         finish(&state, "dvcqg_sync", &source, &report, started);
         Ok::<_, ApiError>(report)
     }
@@ -97,35 +81,16 @@ pub async fn dvcqg_progress(
 ) -> HttpResponse {
     let started = Instant::now();
     let result = async {
-        let (principal, source, envelope) =
-            dvcqg_request(&req, body, &state, PROGRESS_SERVICE, &dvcqg::PROGRESS).await?;
-        let cx = dvcqg_context(&state, &source);
-        let steps: Vec<_> = envelope.records.iter().map(|r| dvcqg::progress_step(r, &cx)).collect();
-        let codes: Vec<String> = steps.iter().flatten().map(|s| s.code.clone()).collect();
-        let lookup_source = source.clone();
-        let stored = state
-            .store
-            .run_bounded(move |conn| dossiers::find_many(conn, &lookup_source, &codes))
-            .await?;
-        let records: Vec<_> = steps
-            .into_iter()
-            .map(|step| {
-                let step = step?;
-                let current = stored.get(&step.code).ok_or_else(|| {
-                    FieldError::new(
-                        Some(&step.code),
-                        "MaHoSo",
-                        format!(
-                            "dossier {} of source {source} is not known; send it with {SYNC_SERVICE} first",
-                            step.code
-                        ),
-                    )
-                })?;
-                Ok(step.apply_to(current))
-            })
-            .enumerate()
-            .collect();
-        let report = apply(&state, &principal, &source, records).await?;
+        let (principal, source) = ingest_principal(&req, &state).await?;
+        let body = ingest_body(body, &state).await?;
+        let (shared, sender) = (state.clone(), source.clone());
+        let limit = state.ingest.max_batch_records;
+        let batch = parse_off_thread(move || {
+            let cx = dvcqg_context(&shared, &sender);
+            ioc_ingest::parse_dvcqg_progress(&body, &cx, limit)
+        })
+        .await?;
+        let report = check_and_commit(&state, &principal, &source, batch).await?;
         finish(&state, "dvcqg_progress", &source, &report, started);
         Ok::<_, ApiError>(report)
     }
@@ -156,7 +121,7 @@ pub async fn put_procedures(
         vec![("request body".to_owned(), body.as_ref())],
     )
     .map_err(|errors| ApiError::BadRequest {
-        code: "invalid_catalog",
+        code: ErrorCode::InvalidCatalog,
         message: errors.to_string(),
     })?;
     let report: LoadReport = state
@@ -190,23 +155,6 @@ async fn ingest_principal(
     Ok((principal, source))
 }
 
-/// Authenticates a DVCQG call and reads its body as `service`.
-async fn dvcqg_request(
-    req: &HttpRequest,
-    body: web::Payload,
-    state: &AppState,
-    service: &'static str,
-    schema: &'static Schema,
-) -> Result<(Principal, String, dvcqg::Envelope), ApiError> {
-    let (principal, source) = ingest_principal(req, state).await?;
-    let body = ingest_body(body, state).await?;
-    let limit = state.ingest.max_batch_records;
-    let envelope = web::block(move || dvcqg::read(&body, service, schema, limit))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    Ok((principal, source, envelope))
-}
-
 /// What DVCQG records of `source` are read against.
 fn dvcqg_context<'a>(state: &'a AppState, source: &str) -> dvcqg::Context<'a> {
     static NO_MAP: std::sync::LazyLock<HashMap<String, Status>> =
@@ -218,41 +166,33 @@ fn dvcqg_context<'a>(state: &'a AppState, source: &str) -> dvcqg::Context<'a> {
     }
 }
 
-/// The envelope's `madonvi`, which must lie within the token's scope: a
-/// batch sent on behalf of another unit is refused as a whole (403).
-fn envelope_unit(
-    state: &AppState,
-    principal: &Principal,
-    unit: Option<&str>,
-) -> Result<Option<String>, ApiError> {
-    let Some(unit) = unit else {
-        return Ok(None);
-    };
-    match state.tree.resolve(unit) {
-        Ok(code) if principal.scope.allows(code.as_str()) => Ok(Some(unit.to_owned())),
-        Ok(code) => Err(ApiError::Forbidden(format!(
-            "madonvi {unit:?} is unit {code}, outside the units this token may write"
-        ))),
-        Err(e) => Err(ApiError::BadRequest {
-            code: "unknown_unit",
-            message: format!("madonvi: {e}"),
-        }),
-    }
+/// A native parse entry: JSON array or NDJSON.
+type NativeParser = fn(&[u8], &UnitTree, usize) -> Result<ParsedBatch, BatchError>;
+
+/// Runs a parse entry on a blocking thread: a large body is CPU work.
+async fn parse_off_thread(
+    parse: impl FnOnce() -> Result<ParsedBatch, BatchError> + Send + 'static,
+) -> Result<ParsedBatch, ApiError> {
+    Ok(web::block(parse)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??)
 }
 
-async fn apply(
+/// Checks a parsed batch of `principal` as `source` and commits the
+/// versions that pass; wakes the aggregates when something changed.
+async fn check_and_commit(
     state: &AppState,
     principal: &Principal,
     source: &str,
-    records: Vec<(usize, Result<Dossier, FieldError>)>,
+    batch: ParsedBatch,
 ) -> Result<BatchReport, ApiError> {
     let admission = Admission {
         scope: &principal.scope,
         bounds: &state.ingest.bounds,
         now: state.aggregates.now(),
     };
-    let checked = ioc_ingest::check(records, &admission);
-    let report = ioc_ingest::apply(&state.store, source, &principal.scope, checked).await?;
+    let checked = ioc_ingest::check(&state.store, source, batch, &admission).await?;
+    let report = ioc_ingest::commit(&state.store, source, &principal.scope, checked).await?;
     if report.accepted > 0 {
         state.aggregates.wake();
     }
@@ -330,9 +270,6 @@ async fn ingest_body(body: web::Payload, state: &AppState) -> Result<web::Bytes,
 /// What a 413 of an ingest endpoint advises.
 const INGEST_ADVICE: &str = " (ingest.max_body_bytes); send smaller batches";
 
-/// Records of a native batch with their positions.
-type Positioned = (usize, Result<Dossier, FieldError>);
-
 /// The media type of the request, lower case, without parameters.
 fn media_type(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
@@ -343,13 +280,13 @@ fn media_type(req: &HttpRequest) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ioc_ingest::WriteScope;
+    use ioc_ingest::{WriteScope, native};
 
     #[test]
     fn batches_over_the_limit_are_refused_with_the_limit() {
         let body = format!("[{}1]", "1,".repeat(10));
         let err = ApiError::from(native::read_json_array(body.as_bytes(), 10).unwrap_err());
-        assert_eq!(err.code(), "payload_too_large");
+        assert_eq!(err.code().as_str(), "payload_too_large");
         assert!(err.to_string().contains("at most 10"), "{err}");
         let ten = format!("[{}1]", "1,".repeat(9));
         assert!(native::read_json_array(ten.as_bytes(), 10).is_ok());

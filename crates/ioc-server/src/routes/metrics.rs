@@ -7,16 +7,7 @@ use prometheus::{Encoder, TextEncoder};
 
 use crate::auth::{self, Role, hash_token};
 use crate::error::ApiError;
-use crate::startup::AppState;
-
-/// Who may read `/metrics`.
-#[derive(Debug, Clone)]
-pub struct Access {
-    /// `metrics.token`: accepted besides reading tokens; empty: none.
-    pub token: String,
-    /// `metrics.public`: anyone.
-    pub public: bool,
-}
+use crate::state::AppState;
 
 /// Every metric of ioc's registry.
 #[get("/metrics")]

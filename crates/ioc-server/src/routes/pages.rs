@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, get, web};
 use crate::error::ApiError;
 
 /// (name, content type, body) of every file the pages use.
-const FILES: [(&str, &str, &str); 8] = [
+const FILES: [(&str, &str, &str); 9] = [
     (
         "index.html",
         "text/html; charset=utf-8",
@@ -39,6 +39,11 @@ const FILES: [(&str, &str, &str); 8] = [
         "i18n.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../../dashboards/wall/i18n.js"),
+    ),
+    (
+        "ui.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../dashboards/wall/ui.js"),
     ),
     (
         "wall.js",

@@ -1,30 +1,16 @@
 //! The read API: overview, units, rankings and campaigns, as JSON, with
 //! CSV and Excel exports of the tables.
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use ioc_aggregate::campaign::{self, Campaign};
 use ioc_aggregate::ranking::{RankedUnit, Scope};
 use ioc_aggregate::{KEYS, Window};
 
-use crate::auth::{self, Role};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::routes::params::{Query, authorize, bounded, scope};
+use crate::state::AppState;
 use crate::views::bad;
-
-/// A request's query parameters.
-pub(crate) type Query = web::Query<HashMap<String, String>>;
-
-/// Reads need a viewer (or higher) token unless `auth.public_read` is on.
-pub(crate) async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    if state.public_read {
-        return Ok(());
-    }
-    let principal = auth::authenticate_reader(req, &state.tokens).await?;
-    auth::require(&principal, Role::Viewer)
-}
 
 /// The window asked for (`window=` or `from=`&`to=`) and its previous period.
 fn window(query: &Query, state: &AppState) -> Result<(Window, Window), ApiError> {
@@ -37,30 +23,12 @@ fn window(query: &Query, state: &AppState) -> Result<(Window, Window), ApiError>
         .window(query.get("window").map(String::as_str), range)
 }
 
-/// The whole number `name` of the query, `default` when absent; from 1 to
-/// `max`, or a 400 that says so (`what` names the number: "a number of days").
-pub(crate) fn bounded<T>(
-    query: &Query,
-    name: &str,
-    default: T,
-    max: T,
-    what: &str,
-) -> Result<T, ApiError>
-where
-    T: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display,
-{
-    query.get(name).map_or(Ok(default), |raw| {
-        raw.parse::<T>()
-            .ok()
-            .filter(|n| *n >= T::from(1) && *n <= max)
-            .ok_or_else(|| bad(name, format!("{raw:?} is not {what} from 1 to {max}")))
-    })
-}
-
-pub(crate) fn scope(query: &Query, default: Scope) -> Result<Scope, ApiError> {
-    query.get("scope").map_or(Ok(default), |s| {
-        Scope::parse(s).map_err(|e| bad("scope", e))
-    })
+/// `GET /api/v1/meta`: the levels of the tree, the keys with their kind
+/// and direction, and the standing targets, for pages to lay out from.
+#[get("/api/v1/meta")]
+pub async fn meta(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
+    Ok(HttpResponse::Ok().json(state.views.meta()))
 }
 
 /// `GET /api/v1/overview?window=`: the province (every root unit's tree),

@@ -16,8 +16,8 @@ use ioc_stream::{Disconnect, Next, Session};
 
 use crate::auth::{self, Role};
 use crate::config::StreamSettings;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
 
 /// Close code for a client silent for longer than `stream.client_timeout_secs`.
 pub const CLOSE_TIMEOUT: u16 = 4001;
@@ -73,7 +73,7 @@ pub async fn ws(
     };
     let (response, socket, messages) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest {
-            code: "not_websocket",
+            code: ErrorCode::NotWebsocket,
             message: format!("/ws expects a WebSocket upgrade: {e}"),
         })?;
     let settings = state.stream.clone();
@@ -167,7 +167,7 @@ async fn serve(
                         }
                         Some(Ok(AggregatedMessage::Text(text))) => session.handle(&text),
                         Some(Ok(AggregatedMessage::Binary(_))) => session.reject(
-                            "binary_not_supported",
+                            ErrorCode::BinaryNotSupported.as_str(),
                             "send requests as JSON text frames",
                         ),
                         Some(Ok(AggregatedMessage::Ping(bytes))) => {

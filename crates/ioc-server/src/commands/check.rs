@@ -1,0 +1,68 @@
+//! `ioc config check`: the configuration and the reference files it names.
+
+use clap::Subcommand;
+
+use crate::config::Settings;
+use crate::reference::{read_catalog, read_unit_tree};
+
+/// `ioc config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check the configuration and the reference files it names; report
+    /// every problem and exit non-zero if there is one.
+    Check,
+}
+
+impl ConfigCommand {
+    /// Prints a summary, or fails with every problem found.
+    pub fn run(self, settings: &Settings) -> anyhow::Result<()> {
+        match self {
+            ConfigCommand::Check => match check_config(settings) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    Ok(())
+                }
+                Err(problems) => anyhow::bail!(
+                    "{} problem{} in the reference data:\n  {}",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" },
+                    problems.join("\n  ")
+                ),
+            },
+        }
+    }
+}
+
+/// Checks the configuration and the reference files it names; returns a
+/// summary, or every problem found.
+pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
+    let tree = read_unit_tree(&settings.units);
+    let catalog = read_catalog(&settings.units.levels, &settings.procedures);
+    let campaigns =
+        crate::reference::read_campaigns(&settings.campaigns.files, &settings.units.levels);
+    let score = crate::reference::read_score_model(&settings.scoring.file);
+    let alerts = crate::reference::read_alert_rules(&settings.alerts.file, &settings.units.levels);
+    let tls = crate::webhook::tls_config(settings.alerts.webhook_ca_file.as_deref());
+    match (tree, catalog, campaigns, score, alerts, tls) {
+        (Ok(tree), Ok(catalog), Ok(campaigns), Ok(_), Ok(alerts), Ok(_)) => Ok(format!(
+            "configuration OK ({}): {} units, {} procedures, {} campaign(s), {} threshold rule(s), {}",
+            settings.origin,
+            tree.len(),
+            catalog.len(),
+            campaigns.len(),
+            alerts.thresholds.len(),
+            settings.database.url
+        )),
+        (tree, catalog, campaigns, score, alerts, tls) => {
+            let mut problems = Vec::new();
+            for errors in [tree.err(), catalog.err()].into_iter().flatten() {
+                problems.extend(errors.0.iter().map(ToString::to_string));
+            }
+            problems.extend(campaigns.err().unwrap_or_default());
+            problems.extend(score.err());
+            problems.extend(alerts.err().unwrap_or_default());
+            problems.extend(tls.err().map(|e| e.to_string()));
+            Err(problems)
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Loading and validation of settings, and `config/base.toml` against the
+//! built-in defaults.
+
+use ioc_core::Status;
+use ioc_store::DatabaseUrl;
+
+use super::*;
+
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
+    let dir = std::env::temp_dir().join(format!(
+        "ioc-config-test-{}-{}",
+        std::process::id(),
+        text.len()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("ioc.toml");
+    std::fs::write(&path, text).expect("write config");
+    let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+    let result = Settings::load_from(Some(&path), env);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+#[test]
+fn base_toml_documents_every_key_with_its_default() {
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/base.toml");
+    let text = std::fs::read_to_string(&base).expect("config/base.toml");
+    let mut values = BTreeMap::new();
+    let mut problems = Vec::new();
+    read_file("base.toml", &text, &mut values, &mut problems);
+    let mut reader = Reader {
+        values,
+        problems,
+        defaulted: Vec::new(),
+    };
+    let from_file = Settings::read(&mut reader, "base.toml".to_owned(), Path::new("config"));
+    assert_eq!(reader.problems, [], "base.toml must be valid");
+    assert_eq!(
+        reader.defaulted,
+        Vec::<&str>::new(),
+        "keys missing from base.toml"
+    );
+    assert!(
+        reader.values.is_empty(),
+        "unknown keys in base.toml: {:?}",
+        reader.values.keys()
+    );
+
+    let mut defaults = Reader {
+        values: BTreeMap::new(),
+        problems: Vec::new(),
+        defaulted: Vec::new(),
+    };
+    let built_in = Settings::read(&mut defaults, "defaults".to_owned(), Path::new("config"));
+    assert_eq!(
+        format!("{:?}", from_file.server),
+        format!("{:?}", built_in.server)
+    );
+    assert_eq!(
+        format!("{:?}", from_file.database),
+        format!("{:?}", built_in.database)
+    );
+    assert_eq!(from_file.timeliness, built_in.timeliness);
+    assert_eq!(
+        format!("{:?}", from_file.units),
+        format!("{:?}", built_in.units)
+    );
+    assert_eq!(
+        format!("{:?}", from_file.procedures),
+        format!("{:?}", built_in.procedures)
+    );
+    assert_eq!(from_file.log, built_in.log);
+    assert_eq!(from_file.ingest, built_in.ingest);
+    assert_eq!(from_file.campaigns, built_in.campaigns);
+    assert_eq!(from_file.scoring, built_in.scoring);
+    assert_eq!(from_file.rankings, built_in.rankings);
+    assert_eq!(from_file.auth, built_in.auth);
+    assert_eq!(from_file.stream, built_in.stream);
+    assert_eq!(from_file.metrics, built_in.metrics);
+    assert_eq!(from_file.alerts, built_in.alerts);
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let settings = load(
+        "[server]\nbind = \"127.0.0.1:9000\"\n",
+        &[
+            ("IOC__SERVER__BIND", "127.0.0.1:0"),
+            ("IOC__DATABASE__URL", "postgres://ioc@db/ioc"),
+            ("IOC__DATABASE__MAX_CONNECTIONS", "3"),
+            ("IOC__UNITS__LEVELS", "[\"province\", \"commune\"]"),
+            ("IOC_TEST_PG_URL", "ignored: single underscore"),
+        ],
+    )
+    .expect("valid");
+    assert_eq!(settings.server.bind.port(), 0);
+    assert_eq!(
+        settings.database.url,
+        DatabaseUrl::Postgres("postgres://ioc@db/ioc".to_owned())
+    );
+    assert_eq!(settings.database.max_connections, 3);
+    assert_eq!(settings.units.levels.names(), ["province", "commune"]);
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let errors = load(
+        "[server]\nbind = \"everywhere\"\nworkers = \"four\"\n\n[database]\nurl = \"mysql://x\"\n\n[time]\nzone = \"Asia/Hanoi\"\n\n[sever]\nport = 1\n",
+        &[("IOC__LOG__FORMAT", "xml"), ("IOC__NOPE", "1")],
+    )
+    .unwrap_err()
+    .0;
+    let keys: Vec<&str> = errors.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "nope",
+            "server.bind",
+            "server.workers",
+            "database.url",
+            "time.zone",
+            "log.format",
+            "sever.port"
+        ],
+        "{errors:#?}"
+    );
+    let text = ConfigErrors(errors).to_string();
+    assert!(
+        text.starts_with("7 problems in the configuration"),
+        "{text}"
+    );
+    assert!(
+        text.contains("log.format (from IOC__LOG__FORMAT): unknown log format \"xml\""),
+        "{text}"
+    );
+    assert!(text.contains("server.workers (from "), "{text}");
+    assert!(
+        text.contains("expected a whole number, found string \"four\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("sever.port (from ") && text.contains("unknown key"),
+        "{text}"
+    );
+}
+
+#[test]
+fn status_maps_are_read_per_source() {
+    let settings = load(
+        "[ingest]\nstatus_map = { tinh = { \"11\" = 4, interoperating = 4 } }\n",
+        &[],
+    )
+    .expect("valid");
+    let tinh = &settings.ingest.status_map["tinh"];
+    assert_eq!(tinh["11"], Status::Processing);
+    assert_eq!(tinh["interoperating"], Status::Processing);
+    let errors = load("[ingest]\nstatus_map = { tinh = { \"11\" = 12 } }\n", &[])
+        .unwrap_err()
+        .0;
+    assert_eq!(errors[0].key, "ingest.status_map.tinh.11");
+}
+
+#[test]
+fn syntax_errors_name_the_file_and_line() {
+    let errors = load("[server\nbind = 1\n", &[]).unwrap_err().0;
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].origin.ends_with("ioc.toml"), "{:?}", errors[0]);
+    assert!(errors[0].message.contains("line 1"), "{:?}", errors[0]);
+}
+
+#[test]
+fn an_explicit_missing_file_is_an_error() {
+    let errors = Settings::load_from(Some(Path::new("/nonexistent/ioc.toml")), [])
+        .unwrap_err()
+        .0;
+    assert_eq!(errors[0].key, "--config");
+}
+
+#[test]
+fn relative_reference_paths_follow_the_config_file() {
+    let dir = std::env::temp_dir().join(format!("ioc-config-paths-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("ioc.toml");
+    std::fs::write(&path, "[procedures]\nfiles = [\"p.csv\", \"/abs/q.csv\"]\n").expect("write");
+    let settings = Settings::load_from(Some(&path), []).expect("valid");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        settings.procedures.files,
+        [dir.join("p.csv"), PathBuf::from("/abs/q.csv")]
+    );
+}

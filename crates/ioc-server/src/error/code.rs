@@ -1,0 +1,171 @@
+//! The machine-readable codes of the API's errors: the `error` field of an
+//! HTTP error body, the `code` of a WebSocket error frame the server sends.
+//! The strings are a wire contract, documented in `docs/API.md`.
+
+/// A stable error code clients switch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// 401: no valid bearer token.
+    Unauthorized,
+    /// 403: the token may not do this.
+    Forbidden,
+    /// 404: no such unit, campaign, alert or other resource.
+    NotFound,
+    /// 409: the request conflicts with the resource's state.
+    Conflict,
+    /// 408: the body did not arrive in time.
+    RequestTimeout,
+    /// 413: the body or the batch is over its limit.
+    PayloadTooLarge,
+    /// 415: a content type the endpoint does not take.
+    UnsupportedMediaType,
+    /// 507: the database's disk is full.
+    InsufficientStorage,
+    /// 503: the database does not answer.
+    Unavailable,
+    /// 500: a bug or an unexpected failure.
+    Internal,
+    /// 400: an ingest body with no record.
+    EmptyBody,
+    /// 400: a body that is not well-formed JSON.
+    MalformedJson,
+    /// 400: well-formed JSON that is not a batch of the endpoint's shape.
+    InvalidBatch,
+    /// 400: a procedure catalog that cannot be read.
+    InvalidCatalog,
+    /// 400: a DVCQG envelope's `madonvi` that names no single unit.
+    UnknownUnit,
+    /// 400: a body that could not be read off the connection.
+    UnreadableBody,
+    /// 400: a query parameter (or a field of a small body) out of range.
+    InvalidParameter,
+    /// 400: `GET /ws` without a WebSocket upgrade.
+    NotWebsocket,
+    /// WebSocket: a binary frame.
+    BinaryNotSupported,
+    /// WebSocket: a topic of no unit in the tree.
+    UnknownTopic,
+    /// WebSocket: a topic with an unknown level, key or window.
+    InvalidTopic,
+}
+
+impl ErrorCode {
+    /// The code as sent on the wire, in snake case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::InsufficientStorage => "insufficient_storage",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+            ErrorCode::EmptyBody => "empty_body",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidBatch => "invalid_batch",
+            ErrorCode::InvalidCatalog => "invalid_catalog",
+            ErrorCode::UnknownUnit => "unknown_unit",
+            ErrorCode::UnreadableBody => "unreadable_body",
+            ErrorCode::InvalidParameter => "invalid_parameter",
+            ErrorCode::NotWebsocket => "not_websocket",
+            ErrorCode::BinaryNotSupported => "binary_not_supported",
+            ErrorCode::UnknownTopic => "unknown_topic",
+            ErrorCode::InvalidTopic => "invalid_topic",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::ErrorCode;
+
+    /// Every variant, in declaration order.
+    const ALL: [ErrorCode; 21] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::RequestTimeout,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::InsufficientStorage,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+        ErrorCode::EmptyBody,
+        ErrorCode::MalformedJson,
+        ErrorCode::InvalidBatch,
+        ErrorCode::InvalidCatalog,
+        ErrorCode::UnknownUnit,
+        ErrorCode::UnreadableBody,
+        ErrorCode::InvalidParameter,
+        ErrorCode::NotWebsocket,
+        ErrorCode::BinaryNotSupported,
+        ErrorCode::UnknownTopic,
+        ErrorCode::InvalidTopic,
+    ];
+
+    const API_DOC: &str = include_str!("../../../../docs/API.md");
+
+    #[test]
+    fn all_lists_every_variant_once() {
+        let distinct: HashSet<ErrorCode> = ALL.into_iter().collect();
+        assert_eq!(distinct.len(), ALL.len(), "a variant is listed twice");
+        for code in ALL {
+            // Exhaustive: a new variant does not compile until it is named
+            // here, a reminder to list it in ALL as well.
+            match code {
+                ErrorCode::Unauthorized
+                | ErrorCode::Forbidden
+                | ErrorCode::NotFound
+                | ErrorCode::Conflict
+                | ErrorCode::RequestTimeout
+                | ErrorCode::PayloadTooLarge
+                | ErrorCode::UnsupportedMediaType
+                | ErrorCode::InsufficientStorage
+                | ErrorCode::Unavailable
+                | ErrorCode::Internal
+                | ErrorCode::EmptyBody
+                | ErrorCode::MalformedJson
+                | ErrorCode::InvalidBatch
+                | ErrorCode::InvalidCatalog
+                | ErrorCode::UnknownUnit
+                | ErrorCode::UnreadableBody
+                | ErrorCode::InvalidParameter
+                | ErrorCode::NotWebsocket
+                | ErrorCode::BinaryNotSupported
+                | ErrorCode::UnknownTopic
+                | ErrorCode::InvalidTopic => {}
+            }
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let strings: HashSet<&str> = ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(strings.len(), ALL.len(), "two variants share a string");
+        for code in strings {
+            let snake = !code.is_empty()
+                && !code.starts_with('_')
+                && !code.ends_with('_')
+                && !code.contains("__")
+                && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            assert!(snake, "{code:?} is not snake_case");
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented_in_the_api_doc() {
+        for code in ALL {
+            let quoted = format!("`{}`", code.as_str());
+            assert!(
+                API_DOC.contains(&quoted),
+                "{quoted} is not in docs/API.md; add it to the error table"
+            );
+        }
+    }
+}
