@@ -42,7 +42,12 @@ fn stored_text(app: &TestApp) -> String {
     let states: Vec<_> = log
         .iter()
         .filter_map(|c| {
-            dossiers::find(&mut conn, &c.new.source, &c.new.dossier.code).expect("find")
+            dossiers::find(
+                &mut conn,
+                c.new.source.as_str(),
+                c.new.dossier.code.as_str(),
+            )
+            .expect("find")
         })
         .collect();
     format!("{log:?}\n{states:?}")

@@ -1,6 +1,8 @@
 //! The read API: numbers that follow ingestion and the clock, identical
 //! after a restart, with specific errors and exports.
 
+use ioc_core::Source;
+use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -280,9 +282,9 @@ async fn numbers_follow_ingest_time_and_restart(backend: Backend) {
     {
         let mut conn = app.store.get().expect("connection");
         let late = ioc_core::Dossier {
-            code: "Z".to_owned(),
-            unit: "25433".to_owned(),
-            procedure: "2.000815".to_owned(),
+            code: DossierCode::parse("Z").expect("dossier code"),
+            unit: UnitCode::parse("25433").expect("unit code"),
+            procedure: ProcedureCode::parse("2.000815").expect("procedure code"),
             channel: ioc_core::Channel::Online,
             status: ioc_core::Status::Processing,
             received_at: Some(t("2022-09-21T09:00:00+07:00")),
@@ -293,7 +295,13 @@ async fn numbers_follow_ingest_time_and_restart(backend: Backend) {
             e_result: false,
             updated_at: t("2022-09-21T09:00:00+07:00"),
         };
-        ioc_store::dossiers::apply(&mut conn, "import", &[late], Utc::now()).expect("apply");
+        ioc_store::dossiers::apply(
+            &mut conn,
+            &Source::parse("import").expect("source"),
+            &[late],
+            Utc::now(),
+        )
+        .expect("apply");
     }
     eventually(&app, "/api/v1/units/25433?window=month", |b| {
         b["keys"]["received"] == 2

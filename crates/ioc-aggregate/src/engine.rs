@@ -202,12 +202,13 @@ impl Engine {
     fn contribute(&mut self, state: &DossierState, sign: i64) {
         let d = &state.dossier;
         let cal = self.rules.calendar;
-        let online_level = self.online_level(&d.unit, &d.procedure);
+        let online_level = self.online_level(d.unit.as_str(), d.procedure.as_str());
         let classify = d.finished_at.map(|f| self.rules.classify(f, d.due_at));
-        if !self.units.contains_key(&d.unit) {
-            self.units.insert(d.unit.clone(), Arc::default());
+        if !self.units.contains_key(d.unit.as_str()) {
+            self.units
+                .insert(d.unit.as_str().to_owned(), Arc::default());
         }
-        let Some(unit) = self.units.get_mut(&d.unit).map(Arc::make_mut) else {
+        let Some(unit) = self.units.get_mut(d.unit.as_str()).map(Arc::make_mut) else {
             return;
         };
         let mut count = |day: NaiveDate, counter: Counter| unit.days.add(day, counter, sign);
@@ -289,10 +290,13 @@ impl Engine {
             }
         }
         if let (Some(r), Some(_), Channel::Online) = (received, online_level, d.channel) {
-            let days = unit.online_used.entry(d.procedure.clone()).or_default();
+            let days = unit
+                .online_used
+                .entry(d.procedure.as_str().to_owned())
+                .or_default();
             bump(days, r, sign);
             if days.is_empty() {
-                unit.online_used.remove(&d.procedure);
+                unit.online_used.remove(d.procedure.as_str());
             }
         }
     }

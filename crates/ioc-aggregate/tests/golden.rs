@@ -22,6 +22,8 @@
 //! 697 (district): L received 31 Aug 16:00 direct P1, due 5th, finished 1st.
 //! P1 is offered fully online at communes and districts; P3 is not online.
 
+use ioc_core::Source;
+use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -63,9 +65,9 @@ fn state(s: &Spec) -> DossierState {
     let end = s.end.map(local);
     let received = s.received.map(local);
     let dossier = Dossier {
-        code: s.code.to_owned(),
-        unit: s.unit.to_owned(),
-        procedure: s.procedure.to_owned(),
+        code: DossierCode::parse(s.code).expect("dossier code"),
+        unit: UnitCode::parse(s.unit).expect("unit code"),
+        procedure: ProcedureCode::parse(s.procedure).expect("procedure code"),
         channel: s.channel,
         status: s.status,
         received_at: received,
@@ -77,7 +79,7 @@ fn state(s: &Spec) -> DossierState {
         updated_at: end.or(received).unwrap_or_else(|| local("09-01T00:00")),
     };
     DossierState {
-        source: "s".to_owned(),
+        source: Source::parse("s").expect("source"),
         stopped_at: end.filter(|_| s.status.is_stopped()),
         dossier,
     }

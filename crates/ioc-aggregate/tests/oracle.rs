@@ -2,6 +2,7 @@
 //! full recomputation, and its keys equal METRICS.md's definitions applied
 //! literally to the final dossiers.
 
+use ioc_core::{DossierCode, ProcedureCode, Source, UnitCode};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -56,9 +57,10 @@ fn instant(rng: &mut Rng, after: DateTime<Utc>, max_hours: u64) -> DateTime<Utc>
 fn history(rng: &mut Rng, n: usize) -> Vec<Dossier> {
     let received_at = instant(rng, start(), 30 * 24);
     let base = Dossier {
-        code: format!("D{n}"),
-        unit: UNIT_CODES[rng.below(UNIT_CODES.len() as u64) as usize].to_owned(),
-        procedure: PROCEDURES[rng.below(4) as usize].to_owned(),
+        code: DossierCode::parse(&format!("D{n}")).expect("dossier code"),
+        unit: UnitCode::parse(UNIT_CODES[rng.below(UNIT_CODES.len() as u64) as usize])
+            .expect("unit code"),
+        procedure: ProcedureCode::parse(PROCEDURES[rng.below(4) as usize]).expect("procedure code"),
         channel: [Channel::Direct, Channel::Online, Channel::Postal][rng.below(3) as usize],
         status: Status::Received,
         received_at: Some(received_at),
@@ -87,7 +89,10 @@ fn history(rng: &mut Rng, n: usize) -> Vec<Dossier> {
         let mut next = current.clone();
         next.updated_at = instant(rng, current.updated_at, 5 * 24);
         match rng.below(6) {
-            0 => next.unit = UNIT_CODES[rng.below(UNIT_CODES.len() as u64) as usize].to_owned(),
+            0 => {
+                next.unit = UnitCode::parse(UNIT_CODES[rng.below(UNIT_CODES.len() as u64) as usize])
+                    .expect("unit code")
+            }
             1 => {
                 next.channel =
                     [Channel::Direct, Channel::Online, Channel::Postal][rng.below(3) as usize]
@@ -114,8 +119,8 @@ fn history(rng: &mut Rng, n: usize) -> Vec<Dossier> {
 
 /// Applies versions as the store does (version guard), feeding the engine
 /// each accepted change; returns the final states.
-fn replay(engine: &mut Engine, versions: &[Dossier]) -> HashMap<String, DossierState> {
-    let mut stored: HashMap<String, DossierState> = HashMap::new();
+fn replay(engine: &mut Engine, versions: &[Dossier]) -> HashMap<DossierCode, DossierState> {
+    let mut stored: HashMap<DossierCode, DossierState> = HashMap::new();
     for version in versions {
         let old = stored.get(&version.code).cloned();
         if let Some(old) = &old
@@ -123,7 +128,11 @@ fn replay(engine: &mut Engine, versions: &[Dossier]) -> HashMap<String, DossierS
         {
             continue;
         }
-        let new = DossierState::next(old.as_ref(), "s", version.clone());
+        let new = DossierState::next(
+            old.as_ref(),
+            &Source::parse("s").expect("source"),
+            version.clone(),
+        );
         engine.apply(old.as_ref(), &new);
         stored.insert(version.code.clone(), new);
     }
@@ -185,7 +194,7 @@ fn oracle(
                 Channel::Online => k.received_online += 1,
                 Channel::Postal => k.received_postal += 1,
             }
-            if let Some(level) = offered(&d.unit, &d.procedure) {
+            if let Some(level) = offered(d.unit.as_str(), d.procedure.as_str()) {
                 offered_received += 1;
                 if d.channel == Channel::Online {
                     offered_online += 1;

@@ -4,7 +4,116 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Channel, Status};
+use crate::{Channel, ProcedureCode, Status, UnitCode};
+
+/// Longest dossier code accepted.
+pub const MAX_DOSSIER_CODE_LEN: usize = 100;
+
+/// A source system's code of a dossier (`MaHoSo`), unique within the
+/// source: 1 to 100 characters of plain text, as the source keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct DossierCode(String);
+
+impl DossierCode {
+    /// Parses a code: not empty, at most 100 characters, no control or
+    /// bidirectional control characters. (A wire format may ask more: the
+    /// native schema refuses surrounding whitespace.)
+    pub fn parse(raw: &str) -> Result<DossierCode, String> {
+        if raw.is_empty() {
+            return Err("is empty".to_owned());
+        }
+        if raw.chars().count() > MAX_DOSSIER_CODE_LEN {
+            return Err(format!("is longer than {MAX_DOSSIER_CODE_LEN} characters"));
+        }
+        crate::text::check_plain(raw)?;
+        Ok(DossierCode(raw.to_owned()))
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for DossierCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<str> for DossierCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl std::fmt::Display for DossierCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for DossierCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DossierCode, D::Error> {
+        let raw = String::deserialize(d)?;
+        DossierCode::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The name of a source system that sends dossiers (an ingest token's
+/// source): 1 to 64 characters of letters, digits, `-`, `_` and `.`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Source(String);
+
+impl Source {
+    /// Parses a source name.
+    pub fn parse(raw: &str) -> Result<Source, String> {
+        let valid = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if valid {
+            Ok(Source(raw.to_owned()))
+        } else {
+            Err(format!(
+                "source {raw:?} must be 1-64 characters of letters, digits, '-', '_' and '.'"
+            ))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for Source {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<str> for Source {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Source, D::Error> {
+        let raw = String::deserialize(d)?;
+        Source::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
 
 /// One version of a dossier, as a source reports it.
 ///
@@ -14,11 +123,11 @@ use crate::{Channel, Status};
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Dossier {
     /// The source's dossier code (`MaHoSo`), unique within the source.
-    pub code: String,
+    pub code: DossierCode,
     /// Code of the unit that received and handles it.
-    pub unit: String,
+    pub unit: UnitCode,
     /// Procedure (TTHC) code.
-    pub procedure: String,
+    pub procedure: ProcedureCode,
     /// How it was submitted.
     pub channel: Channel,
     /// Processing status.
@@ -98,7 +207,7 @@ impl Dossier {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DossierState {
     /// The source system that sent it.
-    pub source: String,
+    pub source: Source,
     /// The newest version.
     #[serde(flatten)]
     pub dossier: Dossier,
@@ -109,7 +218,11 @@ pub struct DossierState {
 
 impl DossierState {
     /// The state after accepting `version` on top of `previous`.
-    pub fn next(previous: Option<&DossierState>, source: &str, version: Dossier) -> DossierState {
+    pub fn next(
+        previous: Option<&DossierState>,
+        source: &Source,
+        version: Dossier,
+    ) -> DossierState {
         let stopped_at = if version.is_stopped() {
             previous
                 .filter(|p| p.dossier.is_stopped())
@@ -119,7 +232,7 @@ impl DossierState {
             None
         };
         DossierState {
-            source: source.to_owned(),
+            source: source.clone(),
             dossier: version,
             stopped_at,
         }
@@ -136,11 +249,15 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    fn source() -> Source {
+        Source::parse("s").expect("source")
+    }
+
     fn dossier(status: Status) -> Dossier {
         Dossier {
-            code: "H-1".to_owned(),
-            unit: "25432".to_owned(),
-            procedure: "2.000815".to_owned(),
+            code: DossierCode::parse("H-1").expect("dossier code"),
+            unit: UnitCode::parse("25432").expect("unit code"),
+            procedure: ProcedureCode::parse("2.000815").expect("procedure code"),
             channel: Channel::Online,
             status,
             received_at: Some(t("2022-09-15T09:12:00+07:00")),
@@ -151,6 +268,17 @@ mod tests {
             e_result: false,
             updated_at: t("2022-09-15T09:12:00+07:00"),
         }
+    }
+
+    #[test]
+    fn codes_and_sources_are_parsed_once() {
+        assert_eq!(DossierCode::parse("H-1").expect("code"), "H-1");
+        assert_eq!(DossierCode::parse(""), Err("is empty".to_owned()));
+        assert!(DossierCode::parse(&"x".repeat(101)).is_err());
+        assert!(DossierCode::parse("a\u{0}b").is_err());
+        assert_eq!(source(), "s");
+        assert!(Source::parse("one stop").is_err());
+        assert!(Source::parse(&"s".repeat(65)).is_err());
     }
 
     #[test]
@@ -192,15 +320,15 @@ mod tests {
 
     #[test]
     fn stopped_at_is_when_it_first_entered_a_stop_status() {
-        let received = DossierState::next(None, "s", dossier(Status::Processing));
+        let received = DossierState::next(None, &source(), dossier(Status::Processing));
         assert_eq!(received.stopped_at, None);
         let mut withdrawn = dossier(Status::Withdrawn);
         withdrawn.updated_at = t("2022-09-17T10:00:00+07:00");
-        let withdrawn = DossierState::next(Some(&received), "s", withdrawn);
+        let withdrawn = DossierState::next(Some(&received), &source(), withdrawn);
         assert_eq!(withdrawn.stopped_at, Some(t("2022-09-17T10:00:00+07:00")));
         let mut stopped = dossier(Status::Stopped);
         stopped.updated_at = t("2022-09-18T10:00:00+07:00");
-        let stopped = DossierState::next(Some(&withdrawn), "s", stopped);
+        let stopped = DossierState::next(Some(&withdrawn), &source(), stopped);
         assert_eq!(stopped.stopped_at, Some(t("2022-09-17T10:00:00+07:00")));
     }
 }

@@ -20,7 +20,7 @@ pub mod unit;
 pub use calendar::LocalCalendar;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use codes::{Channel, Status, UnknownCode};
-pub use dossier::{Dossier, DossierState, VersionOrder};
+pub use dossier::{Dossier, DossierCode, DossierState, Source, VersionOrder};
 pub use key::{Better, Key, KeyKind, UnknownKey};
 pub use procedure::{Catalog, OnlineLevel, Procedure, ProcedureCode};
 pub use reference::{ReferenceError, ReferenceErrors};

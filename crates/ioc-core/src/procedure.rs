@@ -41,6 +41,31 @@ impl ProcedureCode {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ProcedureCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ProcedureCode, D::Error> {
+        let raw = <String as serde::Deserialize>::deserialize(d)?;
+        ProcedureCode::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl PartialEq<&str> for ProcedureCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<str> for ProcedureCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl std::fmt::Display for ProcedureCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// How far a procedure is offered online (Decree 42/2022 art. 11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use ioc_core::Dossier;
+use ioc_core::{Dossier, DossierCode, Source};
 use ioc_store::dossiers;
 use ioc_store::{Store, StoreError};
 
@@ -83,14 +83,14 @@ impl TimeBounds {
             let Some(time) = time else { continue };
             if time < self.earliest {
                 return Err(FieldError::new(
-                    Some(&d.code),
+                    Some(d.code.as_str()),
                     field,
                     format!("{time} is before {} (ingest.earliest_time)", self.earliest),
                 ));
             }
             if time > latest {
                 return Err(FieldError::new(
-                    Some(&d.code),
+                    Some(d.code.as_str()),
                     field,
                     format!("{time} is after {latest} ({why})"),
                 ));
@@ -118,7 +118,7 @@ pub struct Admission<'a> {
 /// [`check_versions`] says.
 pub async fn check(
     store: &Store,
-    source: &str,
+    source: &Source,
     batch: ParsedBatch,
     admission: &Admission<'_>,
 ) -> Result<Checked, StoreError> {
@@ -128,9 +128,9 @@ pub async fn check(
             let codes: Vec<String> = steps
                 .iter()
                 .filter_map(|(_, step)| step.as_ref().ok())
-                .map(|step| step.code.clone())
+                .map(|step| step.code.as_str().to_owned())
                 .collect();
-            let lookup_source = source.to_owned();
+            let lookup_source = source.as_str().to_owned();
             let stored = store
                 .run_bounded(move |conn| dossiers::find_many(conn, &lookup_source, &codes))
                 .await?;
@@ -150,21 +150,21 @@ pub fn check_versions(
 ) -> Checked {
     let scope = admission.scope;
     let mut checked = Checked::default();
-    let mut first_index: HashMap<String, usize> = HashMap::new();
+    let mut first_index: HashMap<DossierCode, usize> = HashMap::new();
     for (index, record) in records {
         let verdict = record.and_then(|dossier| {
             consistent(&dossier)?;
             admission.bounds.check(&dossier, admission.now)?;
-            if !scope.allows(&dossier.unit) {
+            if !scope.allows(dossier.unit.as_str()) {
                 return Err(FieldError::new(
-                    Some(&dossier.code),
+                    Some(dossier.code.as_str()),
                     "unit",
                     format!("unit {} is outside the units this token may write", dossier.unit),
                 ));
             }
             if let Some(earlier) = first_index.get(&dossier.code) {
                 return Err(FieldError::new(
-                    Some(&dossier.code),
+                    Some(dossier.code.as_str()),
                     "code",
                     format!(
                         "dossier {} appears earlier in this batch, at index {earlier}; send one version per dossier in a batch",
@@ -185,7 +185,8 @@ pub fn check_versions(
 
 /// The rules that tie a version's status and times together.
 pub fn consistent(d: &Dossier) -> Result<(), FieldError> {
-    let fail = |field: &str, error: String| Err(FieldError::new(Some(&d.code), field, error));
+    let fail =
+        |field: &str, error: String| Err(FieldError::new(Some(d.code.as_str()), field, error));
     let needs_reception = !d.status.is_unreceived() && !d.status.is_stopped();
     match (d.received_at, needs_reception) {
         (None, true) => {

@@ -1,7 +1,7 @@
 //! Committing a checked batch to the store, and the counts reported for it.
 
 use chrono::Utc;
-use ioc_core::Dossier;
+use ioc_core::{Dossier, Source};
 use ioc_store::dossiers::{self, Outcome, Tally};
 use ioc_store::{Store, StoreError};
 use serde::Serialize;
@@ -39,7 +39,7 @@ impl BatchReport {
 /// withdraws another's dossiers.
 pub async fn commit(
     store: &Store,
-    source: &str,
+    source: &Source,
     scope: &WriteScope,
     checked: Checked,
 ) -> Result<BatchReport, StoreError> {
@@ -51,7 +51,7 @@ pub async fn commit(
     if versions.is_empty() {
         return Ok(report);
     }
-    let (source, scope) = (source.to_owned(), scope.clone());
+    let (source, scope) = (source.clone(), scope.clone());
     let (versions, outcomes) = store
         .run_bounded(move |conn| {
             let dossiers: Vec<Dossier> = versions.iter().map(|(_, d)| d.clone()).collect();
@@ -68,7 +68,7 @@ pub async fn commit(
         .filter(|(_, outcome)| **outcome == Outcome::OutOfScope)
         .map(|((index, d), _)| {
             FieldError::new(
-                Some(&d.code),
+                Some(d.code.as_str()),
                 "unit",
                 format!(
                     "dossier {} is stored for a unit outside the units this token may write; only a token of that unit may change it",

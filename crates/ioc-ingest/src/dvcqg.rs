@@ -10,7 +10,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use ioc_core::{Channel, Dossier, DossierState, LocalCalendar, Status, UnitTree};
+use ioc_core::{
+    Channel, Dossier, DossierCode, DossierState, LocalCalendar, ProcedureCode, Source, Status,
+    UnitCode, UnitTree,
+};
 
 use crate::error::{BatchError, FieldError};
 use crate::native::{MAX_CODE_LEN, MAX_PROCEDURE_LEN};
@@ -121,10 +124,11 @@ pub fn dossier(
     cx: &Context<'_>,
 ) -> Result<Dossier, FieldError> {
     let record = object(value)?;
-    let code = required(record, "MaHoSo", MAX_CODE_LEN, None)?;
+    let code = dossier_code(record)?;
     let code_hint = Some(code.as_str());
     let fail = |field: &str, error: String| FieldError::new(code_hint, field, error);
     let procedure = required(record, "MaTTHC", MAX_PROCEDURE_LEN, code_hint)?;
+    let procedure = ProcedureCode::parse(&procedure).map_err(|e| fail("MaTTHC", e))?;
     let channel = Channel::parse_dvcqg(&scalar(record, "KenhThucHien").unwrap_or_default())
         .map_err(|e| fail("KenhThucHien", e.to_string()))?;
     let status = status(record, "TrangThaiHoSo", cx).map_err(|e| fail("TrangThaiHoSo", e))?;
@@ -174,7 +178,7 @@ pub fn dossier(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgressStep {
     /// `MaHoSo`.
-    pub code: String,
+    pub code: DossierCode,
     /// `TrangThai`: the status the dossier moves to.
     pub status: Status,
     /// `ThoiDiemXuLy`: when.
@@ -184,8 +188,8 @@ pub struct ProgressStep {
 /// Reads one progress step.
 pub fn progress_step(value: &Element, cx: &Context<'_>) -> Result<ProgressStep, FieldError> {
     let record = object(value)?;
-    let code = required(record, "MaHoSo", MAX_CODE_LEN, None)?;
-    let fail = |field: &str, error: String| FieldError::new(Some(&code), field, error);
+    let code = dossier_code(record)?;
+    let fail = |field: &str, error: String| FieldError::new(Some(code.as_str()), field, error);
     let status = status(record, "TrangThai", cx).map_err(|e| fail("TrangThai", e))?;
     let at = local_time(record, "ThoiDiemXuLy", cx.calendar)
         .map_err(|e| fail("ThoiDiemXuLy", e))?
@@ -219,15 +223,15 @@ impl ProgressStep {
 pub(crate) fn versions_after(
     steps: Vec<(usize, Result<ProgressStep, FieldError>)>,
     stored: &HashMap<String, DossierState>,
-    source: &str,
+    source: &Source,
 ) -> Vec<(usize, Result<Dossier, FieldError>)> {
     steps
         .into_iter()
         .map(|(index, step)| {
             let version = step.and_then(|step| {
-                let current = stored.get(&step.code).ok_or_else(|| {
+                let current = stored.get(step.code.as_str()).ok_or_else(|| {
                     FieldError::new(
-                        Some(&step.code),
+                        Some(step.code.as_str()),
                         "MaHoSo",
                         format!(
                             "dossier {} of source {source} is not known; send it with {SYNC_SERVICE} first",
@@ -268,6 +272,12 @@ fn text(value: &Scalar) -> Option<String> {
 /// A scalar field as text.
 fn scalar(record: &Object, field: &str) -> Option<String> {
     record.get(field).and_then(text)
+}
+
+/// `MaHoSo`, the dossier's code.
+fn dossier_code(record: &Object) -> Result<DossierCode, FieldError> {
+    let code = required(record, "MaHoSo", MAX_CODE_LEN, None)?;
+    DossierCode::parse(&code).map_err(|e| FieldError::new(None, "MaHoSo", e))
 }
 
 fn required(
@@ -321,10 +331,9 @@ fn unit(
     record: &Object,
     envelope_unit: Option<&str>,
     tree: &UnitTree,
-) -> Result<String, (&'static str, String)> {
-    let own =
-        scalar(record, "DonViXuLy").map(|name| tree.resolve(&name).map(|c| c.as_str().to_owned()));
-    let sender = envelope_unit.map(|u| tree.resolve(u).map(|c| c.as_str().to_owned()));
+) -> Result<UnitCode, (&'static str, String)> {
+    let own = scalar(record, "DonViXuLy").map(|name| tree.resolve(&name).cloned());
+    let sender = envelope_unit.map(|u| tree.resolve(u).cloned());
     match (own, sender) {
         (Some(Ok(unit)), _) | (_, Some(Ok(unit))) => Ok(unit),
         (Some(Err(e)), _) => Err(("DonViXuLy", e.to_string())),

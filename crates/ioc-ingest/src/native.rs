@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `code` | string, ≤ 100 characters, required |
 //! | `unit` | unit code of the tree, required |
-//! | `procedure` | procedure code, ≤ 64 characters, required |
+//! | `procedure` | procedure code (`A-Z a-z 0-9 . _ -`), ≤ 64 characters, required |
 //! | `channel` | `direct`, `online` or `postal`, required |
 //! | `status` | integer 1–10, required |
 //! | `received_at`, `due_at`, `finished_at` | RFC 3339 time with offset, or null |
@@ -18,7 +18,7 @@
 //! sent again is a duplicate whatever its precision.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use ioc_core::{Channel, Dossier, Status, UnitCode, UnitTree};
+use ioc_core::{Channel, Dossier, DossierCode, ProcedureCode, Status, UnitCode, UnitTree};
 
 use crate::error::{BatchError, FieldError};
 use crate::wire::{self, Element, Object, Scalar, Schema};
@@ -164,15 +164,18 @@ pub fn from_record(record: &impl Record, tree: &UnitTree) -> Result<Dossier, Fie
             "is given twice in the record; send each field once".to_owned(),
         ));
     }
-    let code = text(record, "code", MAX_CODE_LEN).map_err(|e| fail("code", e))?;
+    let code = text(record, "code", MAX_CODE_LEN)
+        .and_then(DossierCode::parse)
+        .map_err(|e| fail("code", e))?;
     let unit_raw =
         text(record, "unit", ioc_core::unit::MAX_CODE_LEN).map_err(|e| fail("unit", e))?;
     let unit = UnitCode::parse(unit_raw)
         .ok()
         .filter(|u| tree.get(u).is_some())
         .ok_or_else(|| fail("unit", format!("unknown unit code {unit_raw:?}")))?;
-    let procedure =
-        text(record, "procedure", MAX_PROCEDURE_LEN).map_err(|e| fail("procedure", e))?;
+    let procedure = text(record, "procedure", MAX_PROCEDURE_LEN)
+        .and_then(ProcedureCode::parse)
+        .map_err(|e| fail("procedure", e))?;
     let channel: Channel = text(record, "channel", 16)
         .and_then(|c| c.parse().map_err(|e: ioc_core::UnknownCode| e.to_string()))
         .map_err(|e| fail("channel", e))?;
@@ -197,9 +200,9 @@ pub fn from_record(record: &impl Record, tree: &UnitTree) -> Result<Dossier, Fie
         time("updated_at")?.ok_or_else(|| fail("updated_at", "is required".to_owned()))?;
     let flag = |field: &str| boolean(record, field).map_err(|e| fail(field, e));
     Ok(Dossier {
-        code: code.to_owned(),
-        unit: unit.as_str().to_owned(),
-        procedure: procedure.to_owned(),
+        code,
+        unit,
+        procedure,
         channel,
         status,
         received_at,

@@ -1,5 +1,7 @@
 //! Unit tests of the wire formats, without a database.
 
+use ioc_core::Source;
+use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -100,11 +102,11 @@ fn a_progress_step_moves_the_stored_dossier() {
     };
     let stored = DossierState::next(
         None,
-        "s",
+        &Source::parse("s").expect("source"),
         Dossier {
-            code: "X".to_owned(),
-            unit: "25432".to_owned(),
-            procedure: "1.1".to_owned(),
+            code: DossierCode::parse("X").expect("dossier code"),
+            unit: UnitCode::parse("25432").expect("unit code"),
+            procedure: ProcedureCode::parse("1.1").expect("procedure code"),
             channel: Channel::Online,
             status: Status::Received,
             received_at: Some(t("2022-09-15T09:12:00+07:00")),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use ioc_core::{UnitCode, UnitTree};
+use ioc_core::{Source, UnitCode, UnitTree};
 use ioc_ingest::WriteScope;
 use ioc_store::Store;
 use ioc_store::tokens::{self, NewToken, TokenRow};
@@ -67,7 +67,7 @@ pub struct Principal {
     /// Role.
     pub role: Role,
     /// Source written as (ingest tokens).
-    pub source: Option<String>,
+    pub source: Option<Source>,
     /// Units that may be written (ingest tokens).
     pub scope: WriteScope,
 }
@@ -93,22 +93,6 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Checks a source name: 1-64 characters of letters, digits, `-`, `_`, `.`.
-pub fn check_source(source: &str) -> Result<(), String> {
-    let valid = !source.is_empty()
-        && source.len() <= 64
-        && source
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "source {source:?} must be 1-64 characters of letters, digits, '-', '_' and '.'"
-        ))
-    }
-}
-
 /// What `ioc token create` stores, checked against the unit tree.
 pub fn new_token(
     role: Role,
@@ -120,16 +104,7 @@ pub fn new_token(
 ) -> Result<NewToken, String> {
     if role == Role::Ingest {
         let source = source.ok_or("an ingest token needs --source NAME")?;
-        if source.is_empty()
-            || source.len() > 64
-            || !source
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            return Err(format!(
-                "source {source:?} must be 1-64 characters of letters, digits, '-', '_' and '.'"
-            ));
-        }
+        Source::parse(source)?;
         if units.is_empty() {
             return Err(
                 "an ingest token needs --units CODE[,CODE] (the subtrees it may write)".to_owned(),
@@ -360,7 +335,11 @@ fn principal(row: TokenRow, tree: &UnitTree) -> Result<Principal, ApiError> {
         token_id: row.id,
         label: row.label,
         role,
-        source: row.source,
+        source: row
+            .source
+            .map(|s| Source::parse(&s))
+            .transpose()
+            .map_err(|e| ApiError::Internal(format!("token {}: {e}", row.id)))?,
         scope,
     })
 }

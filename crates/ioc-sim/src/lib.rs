@@ -15,7 +15,9 @@ mod live;
 pub use live::Live;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeDelta, Utc, Weekday};
-use ioc_core::{Catalog, Channel, Dossier, LocalCalendar, Procedure, Status, UnitTree};
+use ioc_core::{
+    Catalog, Channel, Dossier, DossierCode, LocalCalendar, Procedure, Status, UnitCode, UnitTree,
+};
 
 /// A small, fast, seedable PRNG (xorshift64*); not for secrets.
 #[derive(Debug, Clone)]
@@ -72,7 +74,7 @@ pub struct Generator<'a> {
     calendar: LocalCalendar,
     rng: Rng,
     /// (unit code, weight, procedures offered at its level)
-    units: Vec<(String, u64, Vec<&'a Procedure>)>,
+    units: Vec<(UnitCode, u64, Vec<&'a Procedure>)>,
     total_weight: u64,
     next: u64,
 }
@@ -97,7 +99,7 @@ impl<'a> Generator<'a> {
         tree: &UnitTree,
         catalog: &'a Catalog,
     ) -> Self {
-        let units: Vec<(String, u64, Vec<&Procedure>)> = tree
+        let units: Vec<(UnitCode, u64, Vec<&Procedure>)> = tree
             .top_down()
             .into_iter()
             .filter_map(|unit| {
@@ -105,8 +107,7 @@ impl<'a> Generator<'a> {
                     .iter()
                     .filter(|p| p.levels.contains(&unit.level))
                     .collect();
-                (!offered.is_empty())
-                    .then(|| (unit.code.as_str().to_owned(), weight(&unit.level), offered))
+                (!offered.is_empty()).then(|| (unit.code.clone(), weight(&unit.level), offered))
             })
             .collect();
         let total_weight = units.iter().map(|u| u.1).sum();
@@ -186,9 +187,10 @@ impl<'a> Generator<'a> {
         let due_day = Self::add_working_days(day, processing_days);
         let fee_required = procedure.fee;
         Dossier {
-            code: format!("SIM-{}-{n:08}", self.scenario.seed),
+            code: DossierCode::parse(&format!("SIM-{}-{n:08}", self.scenario.seed))
+                .expect("a generated code is plain ASCII"),
             unit: self.units[unit].0.clone(),
-            procedure: procedure.code.as_str().to_owned(),
+            procedure: procedure.code.clone(),
             channel,
             status: Status::Received,
             received_at: Some(received_at),

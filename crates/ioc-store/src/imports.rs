@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use ioc_core::Dossier;
+use ioc_core::{Dossier, Source};
 
 use crate::dossiers::{AfterApply, Outcome, Tally, apply_then};
 use crate::schema::import_checkpoints;
@@ -112,7 +112,7 @@ pub struct ChunkProgress {
 /// new checkpoint.
 pub fn apply_chunk(
     conn: &mut AnyConnection,
-    (source, file_key): (&str, &str),
+    (source, file_key): (&Source, &str),
     versions: &[Dossier],
     before: &Checkpoint,
     chunk: ChunkProgress,
@@ -130,8 +130,9 @@ pub fn apply_chunk(
         next.stale += tally.stale;
         next
     };
-    let row =
-        |outcomes: &[Outcome]| CheckpointRow::new(source, file_key, &after(outcomes), recorded_at);
+    let row = |outcomes: &[Outcome]| {
+        CheckpointRow::new(source.as_str(), file_key, &after(outcomes), recorded_at)
+    };
     let write = WriteCheckpoint { row: &row };
     let outcomes = apply_then(conn, source, versions, recorded_at, &|_| true, Some(&write))?;
     Ok(after(&outcomes))

@@ -1,6 +1,8 @@
 //! Store behaviour on both backends: migrations, idempotent reference
 //! loads, the version guard and the change log.
 
+use ioc_core::Source;
+use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -55,9 +57,9 @@ fn t(s: &str) -> DateTime<Utc> {
 
 fn version(code: &str, status: Status, updated_at: &str) -> Dossier {
     Dossier {
-        code: code.to_owned(),
-        unit: "25432".to_owned(),
-        procedure: "2.000815".to_owned(),
+        code: DossierCode::parse(code).expect("dossier code"),
+        unit: UnitCode::parse("25432").expect("unit code"),
+        procedure: ProcedureCode::parse("2.000815").expect("procedure code"),
         channel: Channel::Online,
         status,
         received_at: Some(t("2022-09-15T09:12:00+07:00")),
@@ -214,7 +216,7 @@ both_backends!(
 
         let outcomes = dossiers::apply(
             &mut conn,
-            "one-stop",
+            &Source::parse("one-stop").expect("source"),
             &[received.clone(), other.clone()],
             at,
         )
@@ -222,7 +224,7 @@ both_backends!(
         assert_eq!(outcomes, [Outcome::Inserted, Outcome::Inserted]);
         let outcomes = dossiers::apply(
             &mut conn,
-            "one-stop",
+            &Source::parse("one-stop").expect("source"),
             &[finished.clone(), received.clone(), finished.clone()],
             at,
         )
@@ -280,7 +282,7 @@ both_backends!(a_failed_batch_writes_nothing, |store| {
     let good = version("H-8", Status::Processing, "2022-09-15T09:12:00+07:00");
     dossiers::apply(
         &mut conn,
-        "s",
+        &Source::parse("s").expect("source"),
         std::slice::from_ref(&good),
         t("2026-01-01T00:00:00Z"),
     )
@@ -290,7 +292,15 @@ both_backends!(a_failed_batch_writes_nothing, |store| {
     use diesel::connection::SimpleConnection;
     conn.batch_execute("DROP TABLE dossier_changes")
         .expect("drop");
-    assert!(dossiers::apply(&mut conn, "s", &[next], t("2026-01-01T00:00:00Z")).is_err());
+    assert!(
+        dossiers::apply(
+            &mut conn,
+            &Source::parse("s").expect("source"),
+            &[next],
+            t("2026-01-01T00:00:00Z")
+        )
+        .is_err()
+    );
     assert_eq!(dossiers::count(&mut conn).expect("count"), 1);
 });
 
@@ -332,11 +342,12 @@ fn histories(dossiers: usize) -> Vec<Vec<Dossier>> {
                 .map(|(step, status)| {
                     let at = t("2022-09-15T09:00:00+07:00") + chrono::Duration::hours(step as i64);
                     let mut v = version(&code, *status, &at.to_rfc3339());
-                    v.unit = if step >= 2 && n % 5 == 0 {
-                        "25433".to_owned()
+                    v.unit = UnitCode::parse(if step >= 2 && n % 5 == 0 {
+                        "25433"
                     } else {
-                        "25432".to_owned()
-                    };
+                        "25432"
+                    })
+                    .expect("unit code");
                     v
                 })
                 .collect()
@@ -355,8 +366,13 @@ both_backends!(
             history[3].clone(),
             history[3].clone(),
         ];
-        let outcomes =
-            dossiers::apply(&mut conn, "s", &batch, t("2026-01-01T00:00:00Z")).expect("apply");
+        let outcomes = dossiers::apply(
+            &mut conn,
+            &Source::parse("s").expect("source"),
+            &batch,
+            t("2026-01-01T00:00:00Z"),
+        )
+        .expect("apply");
         assert_eq!(
             outcomes,
             [
@@ -366,7 +382,7 @@ both_backends!(
                 Outcome::Duplicate
             ]
         );
-        let stored = dossiers::find(&mut conn, "s", &history[0].code)
+        let stored = dossiers::find(&mut conn, "s", history[0].code.as_str())
             .expect("find")
             .expect("stored");
         assert_eq!(stored.dossier, history[3]);
@@ -381,8 +397,13 @@ both_backends!(shuffled_versions_end_in_the_newest_state, |store| {
     shuffle(&mut all, 42);
     let mut accepted = 0;
     for batch in all.chunks(97) {
-        let outcomes =
-            dossiers::apply(&mut conn, "s", batch, t("2026-01-01T00:00:00Z")).expect("apply");
+        let outcomes = dossiers::apply(
+            &mut conn,
+            &Source::parse("s").expect("source"),
+            batch,
+            t("2026-01-01T00:00:00Z"),
+        )
+        .expect("apply");
         accepted += outcomes.iter().filter(|o| o.is_accepted()).count();
     }
     assert_eq!(dossiers::count(&mut conn).expect("count"), 300);
@@ -392,15 +413,20 @@ both_backends!(shuffled_versions_end_in_the_newest_state, |store| {
     );
     for history in &histories {
         let newest = history.last().expect("version");
-        let stored = dossiers::find(&mut conn, "s", &newest.code)
+        let stored = dossiers::find(&mut conn, "s", newest.code.as_str())
             .expect("find")
             .expect("stored");
         assert_eq!(&stored.dossier, newest);
     }
     // Replaying everything, in another order, changes nothing.
     shuffle(&mut all, 7);
-    let outcomes =
-        dossiers::apply(&mut conn, "s", &all, t("2026-01-02T00:00:00Z")).expect("replay");
+    let outcomes = dossiers::apply(
+        &mut conn,
+        &Source::parse("s").expect("source"),
+        &all,
+        t("2026-01-02T00:00:00Z"),
+    )
+    .expect("replay");
     assert!(outcomes.iter().all(|o| !o.is_accepted()), "{outcomes:?}");
     assert_eq!(
         changes::count(&mut conn).expect("changes"),
@@ -419,8 +445,13 @@ both_backends!(concurrent_batches_neither_lose_nor_double_count, |store| {
             std::thread::spawn(move || {
                 let mut conn = store.get().expect("connection");
                 for batch in mine.chunks(50) {
-                    dossiers::apply(&mut conn, "s", batch, t("2026-01-01T00:00:00Z"))
-                        .expect("apply");
+                    dossiers::apply(
+                        &mut conn,
+                        &Source::parse("s").expect("source"),
+                        batch,
+                        t("2026-01-01T00:00:00Z"),
+                    )
+                    .expect("apply");
                 }
             })
         })
@@ -432,7 +463,8 @@ both_backends!(concurrent_batches_neither_lose_nor_double_count, |store| {
     assert_eq!(dossiers::count(&mut conn).expect("count"), 200);
     // Each dossier's changes form one unbroken chain ending in its newest version.
     let log = changes::after(&mut conn, 0, 100_000).expect("log");
-    let mut last: std::collections::HashMap<String, ioc_core::DossierState> = Default::default();
+    let mut last: std::collections::HashMap<DossierCode, ioc_core::DossierState> =
+        Default::default();
     for change in log {
         let code = change.new.dossier.code.clone();
         assert_eq!(
@@ -446,7 +478,7 @@ both_backends!(concurrent_batches_neither_lose_nor_double_count, |store| {
     for history in &histories {
         let newest = history.last().expect("version");
         assert_eq!(&last[&newest.code].dossier, newest);
-        let stored = dossiers::find(&mut conn, "s", &newest.code)
+        let stored = dossiers::find(&mut conn, "s", newest.code.as_str())
             .expect("find")
             .expect("stored");
         assert_eq!(&stored.dossier, newest);
@@ -473,7 +505,7 @@ fn a_commit_to_the_change_log_notifies_listeners_on_postgres() {
     let mut conn = store.get().expect("connection");
     dossiers::apply(
         &mut conn,
-        "s",
+        &Source::parse("s").expect("source"),
         &[version("L1", Status::Received, "2022-09-20T09:00:00+07:00")],
         Utc::now(),
     )

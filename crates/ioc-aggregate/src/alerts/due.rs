@@ -77,8 +77,8 @@ impl DueIndex {
     /// Takes the dossier's current state into account at `now`.
     pub fn apply(&mut self, state: &DossierState, now: DateTime<Utc>) {
         let id = DossierId {
-            source: state.source.clone(),
-            code: state.dossier.code.clone(),
+            source: state.source.as_str().to_owned(),
+            code: state.dossier.code.as_str().to_owned(),
         };
         if let Some(old) = self.open.remove(&id)
             && let Some(next) = old.next
@@ -99,7 +99,7 @@ impl DueIndex {
             self.open.insert(
                 id,
                 Open {
-                    unit: d.unit.clone(),
+                    unit: d.unit.as_str().to_owned(),
                     due_at,
                     next,
                 },

@@ -1,7 +1,9 @@
 use chrono::{DateTime, Utc};
+use ioc_core::Source;
 use ioc_core::{
     Channel, Dossier, DossierState, Granularity, LocalCalendar, Status, TimelinessRules,
 };
+use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 
 use super::*;
 use crate::keys::Ratio;
@@ -46,11 +48,11 @@ fn rules() -> AlertRules {
 
 fn pending(code: &str, due: &str) -> DossierState {
     DossierState {
-        source: "s".to_owned(),
+        source: Source::parse("s").expect("source"),
         dossier: Dossier {
-            code: code.to_owned(),
-            unit: "25210".to_owned(),
-            procedure: "1.001".to_owned(),
+            code: DossierCode::parse(code).expect("dossier code"),
+            unit: UnitCode::parse("25210").expect("unit code"),
+            procedure: ProcedureCode::parse("1.001").expect("procedure code"),
             channel: Channel::Online,
             status: Status::from_code(4).expect("status"),
             received_at: Some(t("2026-11-20T08:00:00+07:00")),

@@ -39,6 +39,25 @@ impl UnitCode {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for UnitCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<UnitCode, D::Error> {
+        let raw = <String as serde::Deserialize>::deserialize(d)?;
+        UnitCode::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl PartialEq<&str> for UnitCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<str> for UnitCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
 impl fmt::Display for UnitCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

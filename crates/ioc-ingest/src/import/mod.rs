@@ -54,7 +54,7 @@ impl FromStr for Format {
 /// What an import needs besides the file.
 pub struct ImportSpec<'a> {
     /// The source the records are written as.
-    pub source: &'a str,
+    pub source: &'a ioc_core::Source,
     /// The file format.
     pub format: Format,
     /// The unit tree.
@@ -159,9 +159,9 @@ pub fn import_file(
     };
     let key = file_key(path).map_err(io)?;
     if spec.restart {
-        imports::forget(conn, spec.source, &key)?;
+        imports::forget(conn, spec.source.as_str(), &key)?;
     }
-    let start = imports::checkpoint(conn, spec.source, &key)?.unwrap_or_default();
+    let start = imports::checkpoint(conn, spec.source.as_str(), &key)?.unwrap_or_default();
     if start.finished {
         return Ok(ImportSummary {
             resumed_from: start.records,

@@ -68,16 +68,17 @@ impl Watched {
     fn absorb(&mut self, batch: &Batch, now: DateTime<Utc>) {
         for c in &batch.changes {
             self.index.apply(&c.new, now);
+            let source = c.new.source.as_str();
             self.touched.insert(DossierId {
-                source: c.new.source.clone(),
-                code: c.new.dossier.code.clone(),
+                source: source.to_owned(),
+                code: c.new.dossier.code.as_str().to_owned(),
             });
             // Seen when the stage receives it, on the service's clock; a
             // source seen for the first time is written at once.
-            if self.last_seen.insert(c.new.source.clone(), now).is_none() {
+            if self.last_seen.insert(source.to_owned(), now).is_none() {
                 self.activity_saved = None;
             }
-            self.unsaved_activity.insert(c.new.source.clone(), now);
+            self.unsaved_activity.insert(source.to_owned(), now);
             self.received_up_to = self.received_up_to.max(c.seq);
         }
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{Days, Utc};
-use ioc_core::{Catalog, Dossier, UnitTree};
+use ioc_core::{Catalog, Dossier, Source, UnitTree};
 use ioc_sim::{Generator, Live, Scenario};
 use ioc_store::{DatabaseUrl, Store, dossiers};
 
@@ -20,6 +20,11 @@ use crate::startup::Application;
 
 /// The source demo dossiers are written as.
 const SOURCE: &str = "demo";
+
+/// [`SOURCE`] as the type the store takes.
+fn demo_source() -> Source {
+    Source::parse(SOURCE).expect("\"demo\" is a source name")
+}
 /// Share of finished dossiers that finish late: around the 0.4% target, so
 /// that some units meet it and some do not.
 const LATE_SHARE: f64 = 0.005;
@@ -184,7 +189,7 @@ async fn backfill(
         // As a sync client sends them: out of order within a batch.
         generator.shuffle(&mut versions);
         store
-            .run(move |conn| dossiers::apply(conn, SOURCE, &versions, Utc::now()).map(drop))
+            .run(move |conn| dossiers::apply(conn, &demo_source(), &versions, Utc::now()).map(drop))
             .await
             .context("cannot write the demo history")?;
         written += take;
@@ -234,7 +239,7 @@ async fn live(
             continue;
         }
         let written = store
-            .run(move |conn| dossiers::apply(conn, SOURCE, &versions, Utc::now()))
+            .run(move |conn| dossiers::apply(conn, &demo_source(), &versions, Utc::now()))
             .await;
         if let Err(e) = written {
             tracing::warn!(message = "Cannot write live demo traffic.", error = %e);

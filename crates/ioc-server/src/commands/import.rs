@@ -9,7 +9,8 @@ use ioc_ingest::import::{Format, ImportSpec, import_file};
 use ioc_store::imports::Checkpoint;
 use ioc_store::{Store, reference};
 
-use crate::auth;
+use ioc_core::Source;
+
 use crate::config::Settings;
 
 /// `ioc import …`
@@ -39,7 +40,7 @@ pub struct ImportArgs {
 /// totals at the end.
 pub async fn import(settings: &Settings, store: &Store, args: ImportArgs) -> anyhow::Result<()> {
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    auth::check_source(&args.source).map_err(anyhow::Error::msg)?;
+    let source = Source::parse(&args.source).map_err(anyhow::Error::msg)?;
     if args.rejects.is_some() && args.files.len() > 1 {
         anyhow::bail!(
             "--rejects names one file; with several inputs each gets FILE.rejects.ndjson"
@@ -72,7 +73,7 @@ pub async fn import(settings: &Settings, store: &Store, args: ImportArgs) -> any
                 PathBuf::from(name)
             });
             let spec = ImportSpec {
-                source: &args.source,
+                source: &source,
                 format,
                 tree: &tree,
                 calendar,

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, put, web};
-use ioc_core::{Catalog, Status, UnitTree};
+use ioc_core::{Catalog, Source, Status, UnitTree};
 use ioc_ingest::{Admission, BatchError, BatchReport, ParsedBatch, dvcqg};
 use ioc_store::reference::{self, LoadReport};
 use serde_json::json;
@@ -146,7 +146,7 @@ pub async fn put_procedures(
 async fn ingest_principal(
     req: &HttpRequest,
     state: &AppState,
-) -> Result<(Principal, String), ApiError> {
+) -> Result<(Principal, Source), ApiError> {
     let principal = auth::authenticate(req, &state.tokens).await?;
     auth::require(&principal, Role::Ingest)?;
     let source = principal.source.clone().ok_or_else(|| {
@@ -156,13 +156,17 @@ async fn ingest_principal(
 }
 
 /// What DVCQG records of `source` are read against.
-fn dvcqg_context<'a>(state: &'a AppState, source: &str) -> dvcqg::Context<'a> {
+fn dvcqg_context<'a>(state: &'a AppState, source: &Source) -> dvcqg::Context<'a> {
     static NO_MAP: std::sync::LazyLock<HashMap<String, Status>> =
         std::sync::LazyLock::new(HashMap::new);
     dvcqg::Context {
         tree: &state.tree,
         calendar: state.calendar,
-        status_map: state.ingest.status_map.get(source).unwrap_or(&NO_MAP),
+        status_map: state
+            .ingest
+            .status_map
+            .get(source.as_str())
+            .unwrap_or(&NO_MAP),
     }
 }
 
@@ -183,7 +187,7 @@ async fn parse_off_thread(
 async fn check_and_commit(
     state: &AppState,
     principal: &Principal,
-    source: &str,
+    source: &Source,
     batch: ParsedBatch,
 ) -> Result<BatchReport, ApiError> {
     let admission = Admission {
@@ -199,9 +203,15 @@ async fn check_and_commit(
     Ok(report)
 }
 
-fn finish(state: &AppState, endpoint: &str, source: &str, report: &BatchReport, started: Instant) {
+fn finish(
+    state: &AppState,
+    endpoint: &str,
+    source: &Source,
+    report: &BatchReport,
+    started: Instant,
+) {
     let elapsed = started.elapsed();
-    state.metrics.record_batch(source, report);
+    state.metrics.record_batch(source.as_str(), report);
     state
         .metrics
         .ingest_batch_seconds
@@ -210,7 +220,7 @@ fn finish(state: &AppState, endpoint: &str, source: &str, report: &BatchReport, 
     tracing::info!(
         message = "Batch ingested.",
         endpoint,
-        source,
+        source = source.as_str(),
         accepted = report.accepted,
         duplicates = report.duplicates,
         stale = report.stale,

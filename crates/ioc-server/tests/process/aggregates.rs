@@ -1,5 +1,7 @@
 //! The live aggregates of `ioc serve`: checkpoints and the time-driven sweep.
 
+use ioc_core::Source;
+use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +22,9 @@ fn t(s: &str) -> DateTime<Utc> {
 
 fn dossier(code: &str, due: &str) -> Dossier {
     Dossier {
-        code: code.to_owned(),
-        unit: "25432".to_owned(),
-        procedure: "2.000815".to_owned(),
+        code: DossierCode::parse(code).expect("dossier code"),
+        unit: UnitCode::parse("25432").expect("unit code"),
+        procedure: ProcedureCode::parse("2.000815").expect("procedure code"),
         channel: Channel::Online,
         status: Status::Processing,
         received_at: Some(t("2022-09-15T09:00:00+07:00")),
@@ -110,7 +112,7 @@ async fn the_sweep_republishes_when_a_due_day_passes_with_no_event() {
         let mut conn = store.get().expect("connection");
         dossiers::apply(
             &mut conn,
-            "s",
+            &Source::parse("s").expect("source"),
             &[dossier("A", "2022-09-21T17:00:00+07:00")],
             Utc::now(),
         )
@@ -139,7 +141,7 @@ async fn a_restart_restores_the_checkpoint_and_replays_the_log_after_it() {
         let mut conn = store.get().expect("connection");
         dossiers::apply(
             &mut conn,
-            "s",
+            &Source::parse("s").expect("source"),
             &[dossier("A", "2022-09-21T17:00:00+07:00")],
             Utc::now(),
         )
@@ -160,7 +162,7 @@ async fn a_restart_restores_the_checkpoint_and_replays_the_log_after_it() {
         let mut conn = store.get().expect("connection");
         dossiers::apply(
             &mut conn,
-            "s",
+            &Source::parse("s").expect("source"),
             &[dossier("B", "2022-09-25T17:00:00+07:00")],
             Utc::now(),
         )

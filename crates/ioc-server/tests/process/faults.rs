@@ -15,54 +15,10 @@ use chrono::Utc;
 use futures_util::future::join_all;
 use ioc_store::testing::{StopMode, TestCluster, TestDb};
 use ioc_store::{DatabaseUrl, Store, StoreOptions, changes, dossiers};
-use ioc_testkit::{IocProcess, free_address, repo_config, spawn_ioc, wait_ready};
+use ioc_testkit::free_address;
 use serde_json::{Value, json};
 
-use crate::IOC;
-
-/// Starts `ioc serve` on `db_url` at `address` and waits until it is ready.
-async fn serve(db_url: &str, address: SocketAddr, env: &[(&str, &str)]) -> IocProcess {
-    let node = spawn_ioc(IOC, repo_config(), address)
-        .env("IOC__DATABASE__URL", db_url)
-        .env("IOC__SERVER__WORKERS", "2")
-        .env("IOC__AUTH__PUBLIC_READ", "true")
-        .env("RUST_LOG", "error")
-        .envs(env)
-        .start()
-        .expect("start ioc serve");
-    wait_ready(
-        &awc::Client::default(),
-        &node.base_url(),
-        Duration::from_secs(60),
-        Duration::from_millis(100),
-    )
-    .await
-    .expect("ioc serve never became ready");
-    node
-}
-
-fn ingest_token(db_url: &str) -> String {
-    let output = Command::new(IOC)
-        .arg("--config")
-        .arg(repo_config())
-        .args([
-            "token", "create", "--role", "ingest", "--source", "motcua", "--units", "70",
-        ])
-        .env("IOC__DATABASE__URL", db_url)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("ioc token create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .find(|w| w.starts_with("ioc_"))
-        .expect("a token in the output")
-        .to_owned()
-}
+use crate::{ingest_token, serve};
 
 /// Dossier `n`, received now and being processed.
 fn dossier(n: usize) -> Value {

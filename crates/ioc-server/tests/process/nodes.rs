@@ -7,28 +7,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use ioc_store::testing::TestDb;
-use ioc_testkit::{IocProcess as Node, Screen, free_address, repo_config, spawn_ioc, wait_ready};
+use ioc_testkit::{IocProcess as Node, Screen, free_address};
 use serde_json::{Value, json};
 
-use crate::IOC;
-
+/// Starts `ioc serve` on `db` and waits until it is ready.
 async fn start(db: &TestDb) -> Node {
-    let node = spawn_ioc(IOC, repo_config(), free_address())
-        .env("IOC__DATABASE__URL", db.url_string())
-        .env("IOC__SERVER__WORKERS", "2")
-        .env("IOC__AUTH__PUBLIC_READ", "true")
-        .env("RUST_LOG", "warn")
-        .start()
-        .expect("start ioc serve");
-    wait_ready(
-        &awc::Client::default(),
-        &node.base_url(),
-        Duration::from_secs(60),
-        Duration::from_millis(100),
-    )
-    .await
-    .expect("ioc serve never became ready");
-    node
+    crate::serve(&db.url_string(), free_address(), &[]).await
 }
 
 async fn get(client: &awc::Client, node: &Node, path: &str) -> Value {
@@ -41,27 +25,9 @@ async fn get(client: &awc::Client, node: &Node, path: &str) -> Value {
     serde_json::from_slice(&body).expect("JSON")
 }
 
+/// An ingest token on `db`.
 fn token(db: &TestDb) -> String {
-    let output = Command::new(IOC)
-        .arg("--config")
-        .arg(repo_config())
-        .args([
-            "token", "create", "--role", "ingest", "--source", "motcua", "--units", "70",
-        ])
-        .env("IOC__DATABASE__URL", db.url_string())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("ioc token create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .find(|w| w.starts_with("ioc_"))
-        .expect("a token in the output")
-        .to_owned()
+    crate::ingest_token(&db.url_string())
 }
 
 /// Dossier `n` received now in one of a few communes; `finished` ones are

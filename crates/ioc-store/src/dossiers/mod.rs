@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
-use ioc_core::{Dossier, DossierState, VersionOrder};
+use ioc_core::{Dossier, DossierState, Source, VersionOrder};
 
 use crate::time::to_db;
 use crate::{AnyConnection, StoreError};
@@ -82,7 +82,7 @@ impl Outcome {
 /// apply in order. Returns one outcome per version, in order.
 pub fn apply(
     conn: &mut AnyConnection,
-    source: &str,
+    source: &Source,
     versions: &[Dossier],
     recorded_at: DateTime<Utc>,
 ) -> Result<Vec<Outcome>, StoreError> {
@@ -98,7 +98,7 @@ pub type MayWrite<'a> = &'a dyn Fn(&str) -> bool;
 /// dossier of another's units.
 pub fn apply_within(
     conn: &mut AnyConnection,
-    source: &str,
+    source: &Source,
     versions: &[Dossier],
     recorded_at: DateTime<Utc>,
     may_write: MayWrite<'_>,
@@ -121,7 +121,7 @@ pub(crate) trait AfterApply {
 /// transaction.
 pub(crate) fn apply_then(
     conn: &mut AnyConnection,
-    source: &str,
+    source: &Source,
     versions: &[Dossier],
     recorded_at: DateTime<Utc>,
     may_write: MayWrite<'_>,
@@ -151,7 +151,7 @@ enum Step {
 
 /// What to do with `version`, given the stored row of its dossier (and its id).
 fn decide(
-    source: &str,
+    source: &Source,
     version: &Dossier,
     stored: Option<(i64, &DossierRow)>,
     may_write: MayWrite<'_>,

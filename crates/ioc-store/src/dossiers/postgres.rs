@@ -9,7 +9,7 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, SmallInt, Text, Timestamp};
-use ioc_core::Dossier;
+use ioc_core::{Dossier, Source};
 
 use super::{
     AfterApply, ChangeBody, DossierRow, MayWrite, Outcome, Step, collect_outcomes, decide, rounds,
@@ -30,7 +30,7 @@ const DEADLOCK_RETRIES: u32 = 6;
 /// [`super::apply_then`] on PostgreSQL.
 pub(super) fn apply(
     pg: &mut PgConnection,
-    source: &str,
+    source: &Source,
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
     may_write: MayWrite<'_>,
@@ -73,7 +73,7 @@ const CUSTOM_PLAN_MAX_CODES: usize = 500;
 /// Applies `versions` set by set, in the caller's transaction.
 fn apply_sets(
     pg: &mut PgConnection,
-    source: &str,
+    source: &Source,
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
     may_write: MayWrite<'_>,
@@ -98,7 +98,7 @@ fn apply_sets(
             };
             pg.batch_execute(&format!("SET LOCAL plan_cache_mode = {plan}"))?;
             let stored: HashMap<String, (i64, DossierRow)> = dossiers::table
-                .filter(dossiers::source.eq(source))
+                .filter(dossiers::source.eq(source.as_str()))
                 .filter(dossiers::code.eq_any(&codes))
                 .order(dossiers::code)
                 .for_update()
@@ -112,7 +112,9 @@ fn apply_sets(
             let mut updates = Vec::new();
             for &i in &pending {
                 let version = &versions[i];
-                let found = stored.get(&version.code).map(|(id, row)| (*id, row));
+                let found = stored
+                    .get(version.code.as_str())
+                    .map(|(id, row)| (*id, row));
                 match decide(source, version, found, may_write)? {
                     Step::Skip(outcome) => outcomes[i] = Some(outcome),
                     Step::Insert(new) => inserts.push((i, new)),

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use ioc_core::{Dossier, DossierState, Status};
+use ioc_core::{Dossier, DossierCode, DossierState, ProcedureCode, Source, Status, UnitCode};
 
 use crate::StoreError;
 use crate::schema::{dossier_changes, dossiers};
@@ -33,10 +33,10 @@ impl DossierRow {
     pub(crate) fn from_state(state: &DossierState) -> Self {
         let d = &state.dossier;
         DossierRow {
-            source: state.source.clone(),
-            code: d.code.clone(),
-            unit_code: d.unit.clone(),
-            procedure_code: d.procedure.clone(),
+            source: state.source.as_str().to_owned(),
+            code: d.code.as_str().to_owned(),
+            unit_code: d.unit.as_str().to_owned(),
+            procedure_code: d.procedure.as_str().to_owned(),
             channel: d.channel.as_str().to_owned(),
             status: d.status.code(),
             received_at: d.received_at.map(to_db),
@@ -59,9 +59,10 @@ impl DossierRow {
             Status::from_code(i64::from(self.status)).map_err(|e| corrupt(format!("{e}")))?;
         Ok(DossierState {
             dossier: Dossier {
-                code: self.code,
-                unit: self.unit_code,
-                procedure: self.procedure_code,
+                code: DossierCode::parse(&self.code).map_err(|e| corrupt(format!("code {e}")))?,
+                unit: UnitCode::parse(&self.unit_code).map_err(|e| corrupt(format!("unit {e}")))?,
+                procedure: ProcedureCode::parse(&self.procedure_code)
+                    .map_err(|e| corrupt(format!("procedure {e}")))?,
                 channel,
                 status,
                 received_at: self.received_at.map(from_db),
@@ -72,7 +73,7 @@ impl DossierRow {
                 e_result: self.e_result,
                 updated_at: from_db(self.updated_at),
             },
-            source: self.source,
+            source: Source::parse(&self.source).map_err(corrupt)?,
             stopped_at: self.stopped_at.map(from_db),
         })
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use ioc_core::Dossier;
+use ioc_core::{Dossier, Source};
 
 use super::{
     AfterApply, ChangeBody, DossierRow, MayWrite, Outcome, Step, collect_outcomes, decide, rounds,
@@ -17,7 +17,7 @@ use crate::schema::{dossier_changes, dossiers};
 /// [`super::apply_then`] on SQLite.
 pub(super) fn apply(
     sqlite: &mut SqliteConnection,
-    source: &str,
+    source: &Source,
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
     may_write: MayWrite<'_>,
@@ -37,7 +37,7 @@ pub(super) fn apply(
 /// Applies `versions` row by row, in the caller's transaction.
 fn apply_rows(
     conn: &mut SqliteConnection,
-    source: &str,
+    source: &Source,
     versions: &[Dossier],
     recorded_at: NaiveDateTime,
     may_write: MayWrite<'_>,
@@ -49,7 +49,7 @@ fn apply_rows(
         let mut stored: HashMap<String, (i64, DossierRow)> = HashMap::with_capacity(codes.len());
         for chunk in codes.chunks(SQLITE_VARIABLES / 2) {
             let rows = dossiers::table
-                .filter(dossiers::source.eq(source))
+                .filter(dossiers::source.eq(source.as_str()))
                 .filter(dossiers::code.eq_any(chunk))
                 .select((dossiers::id, DossierRow::as_select()))
                 .load::<(i64, DossierRow)>(conn)?;
@@ -60,7 +60,9 @@ fn apply_rows(
         }
         let mut inserts = Vec::new();
         for &i in &round {
-            let found = stored.get(&versions[i].code).map(|(id, row)| (*id, row));
+            let found = stored
+                .get(versions[i].code.as_str())
+                .map(|(id, row)| (*id, row));
             match decide(source, &versions[i], found, may_write)? {
                 Step::Skip(outcome) => outcomes[i] = Some(outcome),
                 Step::Insert(new) => inserts.push((i, new)),
