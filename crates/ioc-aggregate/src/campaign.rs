@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
-use crate::keys::{KEYS, Ratio};
+use crate::keys::Ratio;
 use crate::window::Window;
 
 /// The level key `desks_with_online_payment`: units of the level with an
@@ -122,7 +122,9 @@ impl Campaign {
             ));
         }
         for target in &self.targets {
-            if !KEYS.contains(&target.key.as_str()) && target.key != DESKS_WITH_ONLINE_PAYMENT {
+            if target.key.parse::<ioc_core::Key>().is_err()
+                && target.key != DESKS_WITH_ONLINE_PAYMENT
+            {
                 return Err(format!(
                     "campaign {}: unknown key {:?}",
                     self.id, target.key

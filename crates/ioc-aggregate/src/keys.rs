@@ -1,5 +1,6 @@
 //! Every key of METRICS.md for one unit (or scope, or level) and window.
 
+use ioc_core::Key;
 use serde::{Serialize, Serializer};
 
 use crate::counters::{Counter, Counts};
@@ -89,35 +90,6 @@ pub struct Keys {
     pub full_online_share: Ratio,
 }
 
-/// Names of the keys a ranking may be by, as the API takes them.
-pub const KEYS: [&str; 25] = [
-    "received",
-    "received_online",
-    "received_direct",
-    "received_postal",
-    "online_share",
-    "online_share_all",
-    "finished",
-    "finished_early",
-    "finished_on_time",
-    "finished_late",
-    "on_time_rate",
-    "late_rate",
-    "withdrawn",
-    "pending",
-    "pending_overdue",
-    "due_soon",
-    "progress_rate",
-    "online_services",
-    "online_services_used",
-    "online_services_used_share",
-    "fee_dossiers",
-    "paid_online",
-    "paid_online_share",
-    "e_result_share",
-    "full_online_share",
-];
-
 /// The pending set at a cut-off.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Pending {
@@ -165,38 +137,42 @@ impl Keys {
         }
     }
 
-    /// The value of key `name` as a ratio (a count `n` is `n / 1`), or
-    /// `None` for an unknown name.
-    pub fn get(&self, name: &str) -> Option<Ratio> {
-        let count = |n: i64| Some(Ratio::new(n, 1));
-        match name {
-            "received" => count(self.received),
-            "received_online" => count(self.received_online),
-            "received_direct" => count(self.received_direct),
-            "received_postal" => count(self.received_postal),
-            "online_share" => Some(self.online_share),
-            "online_share_all" => Some(self.online_share_all),
-            "finished" => count(self.finished),
-            "finished_early" => count(self.finished_early),
-            "finished_on_time" => count(self.finished_on_time),
-            "finished_late" => count(self.finished_late),
-            "on_time_rate" => Some(self.on_time_rate),
-            "late_rate" => Some(self.late_rate),
-            "withdrawn" => count(self.withdrawn),
-            "pending" => count(self.pending),
-            "pending_overdue" => count(self.pending_overdue),
-            "due_soon" => count(self.due_soon),
-            "progress_rate" => Some(self.progress_rate),
-            "online_services" => count(self.online_services),
-            "online_services_used" => count(self.online_services_used),
-            "online_services_used_share" => Some(self.online_services_used_share),
-            "fee_dossiers" => count(self.fee_dossiers),
-            "paid_online" => count(self.paid_online),
-            "paid_online_share" => Some(self.paid_online_share),
-            "e_result_share" => Some(self.e_result_share),
-            "full_online_share" => Some(self.full_online_share),
-            _ => None,
+    /// The value of `key` as a ratio (a count `n` is `n / 1`).
+    pub fn value(&self, key: Key) -> Ratio {
+        let count = |n: i64| Ratio::new(n, 1);
+        match key {
+            Key::Received => count(self.received),
+            Key::ReceivedOnline => count(self.received_online),
+            Key::ReceivedDirect => count(self.received_direct),
+            Key::ReceivedPostal => count(self.received_postal),
+            Key::OnlineShare => self.online_share,
+            Key::OnlineShareAll => self.online_share_all,
+            Key::Finished => count(self.finished),
+            Key::FinishedEarly => count(self.finished_early),
+            Key::FinishedOnTime => count(self.finished_on_time),
+            Key::FinishedLate => count(self.finished_late),
+            Key::OnTimeRate => self.on_time_rate,
+            Key::LateRate => self.late_rate,
+            Key::Withdrawn => count(self.withdrawn),
+            Key::Pending => count(self.pending),
+            Key::PendingOverdue => count(self.pending_overdue),
+            Key::DueSoon => count(self.due_soon),
+            Key::ProgressRate => self.progress_rate,
+            Key::OnlineServices => count(self.online_services),
+            Key::OnlineServicesUsed => count(self.online_services_used),
+            Key::OnlineServicesUsedShare => self.online_services_used_share,
+            Key::FeeDossiers => count(self.fee_dossiers),
+            Key::PaidOnline => count(self.paid_online),
+            Key::PaidOnlineShare => self.paid_online_share,
+            Key::EResultShare => self.e_result_share,
+            Key::FullOnlineShare => self.full_online_share,
         }
+    }
+
+    /// The value of the key named `name` (as a campaign target or a score
+    /// part names it), or `None` for a name that is no key.
+    pub fn get(&self, name: &str) -> Option<Ratio> {
+        name.parse::<Key>().ok().map(|key| self.value(key))
     }
 }
 
@@ -207,7 +183,7 @@ mod tests {
     #[test]
     fn every_listed_key_has_a_value() {
         let keys = Keys::default();
-        for name in KEYS {
+        for name in Key::ALL.iter().map(|k| k.as_str()) {
             assert!(keys.get(name).is_some(), "{name}");
         }
         assert!(keys.get("nope").is_none());

@@ -17,5 +17,5 @@ pub mod score;
 mod window;
 
 pub use engine::{Engine, EngineError};
-pub use keys::{KEYS, Keys, Ratio};
+pub use keys::{Keys, Ratio};
 pub use window::{Cutoff, Window, WindowError, WindowSpec};

@@ -1,6 +1,7 @@
 //! Rankings of the units of one level by one key (METRICS.md "Rankings").
 
 use chrono::{DateTime, Utc};
+use ioc_core::{Better, Key};
 use serde::Serialize;
 
 use crate::engine::Engine;
@@ -37,16 +38,6 @@ impl Scope {
     }
 }
 
-/// Keys for which a lower value ranks first.
-pub const LOWER_IS_BETTER: [&str; 6] = [
-    "late_rate",
-    "finished_late",
-    "pending_overdue",
-    "pending",
-    "due_soon",
-    "withdrawn",
-];
-
 /// One line of a ranking.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RankedUnit {
@@ -73,8 +64,8 @@ pub struct RankedUnit {
 pub struct RankingQuery<'a> {
     /// Level of the units ranked.
     pub level: &'a str,
-    /// Key ranked by (one of [`crate::KEYS`]).
-    pub key: &'a str,
+    /// Key ranked by.
+    pub key: Key,
     /// Scope.
     pub scope: Scope,
     /// Units whose key denominator is below this are listed unranked.
@@ -106,16 +97,16 @@ fn rank_period(
             )
         })
         .collect();
-    let lower_first = LOWER_IS_BETTER.contains(&q.key);
+    let lower_first = q.key.better() == Better::Lower;
     let ranked = |k: &Keys| {
-        k.get(q.key)
-            .is_some_and(|r| r.denominator >= q.min_volume && r.value().is_some())
+        let r = k.value(q.key);
+        r.denominator >= q.min_volume && r.value().is_some()
     };
     rows.sort_by(|(code_a, a), (code_b, b)| {
         let (ra, rb) = (ranked(a), ranked(b));
         rb.cmp(&ra).then_with(|| {
-            let va = a.get(q.key).and_then(|r| r.value()).unwrap_or(0.0);
-            let vb = b.get(q.key).and_then(|r| r.value()).unwrap_or(0.0);
+            let va = a.value(q.key).value().unwrap_or(0.0);
+            let vb = b.value(q.key).value().unwrap_or(0.0);
             let by_value = if lower_first {
                 va.total_cmp(&vb)
             } else {
@@ -133,7 +124,7 @@ fn rank_period(
     let mut previous_value: Option<f64> = None;
     let mut rank = 0;
     for (position, (code, keys)) in rows.into_iter().enumerate() {
-        let value = keys.get(q.key).and_then(|r| r.value());
+        let value = keys.value(q.key).value();
         let this_rank = if ranked(&keys) {
             if value != previous_value {
                 rank = position + 1;
@@ -164,7 +155,7 @@ pub fn ranking(
     rank_period(engine, q, window, now)
         .into_iter()
         .map(|(code, keys, rank)| {
-            let ratio = keys.get(q.key).unwrap_or_default();
+            let ratio = keys.value(q.key);
             let previous_rank = before.get(&code).copied().flatten();
             let name = ioc_core::UnitCode::parse(&code)
                 .ok()

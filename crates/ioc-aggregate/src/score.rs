@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{KEYS, Keys};
+use crate::keys::Keys;
 
 /// A scoring model as configured in `config/scoring/*.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -68,7 +68,7 @@ impl ScoreModel {
     /// Checks the parts' keys and numbers.
     pub fn check(&self) -> Result<(), String> {
         for part in &self.parts {
-            if !KEYS.contains(&part.key.as_str()) {
+            if part.key.parse::<ioc_core::Key>().is_err() {
                 return Err(format!(
                     "scoring part {}: unknown key {:?}",
                     part.id, part.key

@@ -22,15 +22,14 @@
 //! 697 (district): L received 31 Aug 16:00 direct P1, due 5th, finished 1st.
 //! P1 is offered fully online at communes and districts; P3 is not online.
 
-use ioc_core::Source;
-use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ioc_aggregate::ranking::{RankingQuery, Scope, ranking};
 use ioc_aggregate::{Engine, Keys, Ratio, Window, WindowSpec};
 use ioc_core::{
-    Catalog, Channel, Dossier, DossierState, Levels, Status, TimelinessRules, UnitTreeBuilder,
+    Catalog, Channel, Dossier, DossierCode, DossierState, Levels, ProcedureCode, Source, Status,
+    TimelinessRules, UnitCode, UnitTreeBuilder,
 };
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -424,9 +423,9 @@ fn district_697_as_a_locality_today() {
 fn rankings_share_ranks_and_list_units_without_data_last() {
     let engine = engine();
     let month = WindowSpec::Month;
-    let q = |key| RankingQuery {
+    let q = |key: &str| RankingQuery {
         level: "commune",
-        key,
+        key: key.parse().expect("key"),
         scope: Scope::Own,
         min_volume: 1,
     };

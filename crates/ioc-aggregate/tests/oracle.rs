@@ -2,15 +2,14 @@
 //! full recomputation, and its keys equal METRICS.md's definitions applied
 //! literally to the final dossiers.
 
-use ioc_core::{DossierCode, ProcedureCode, Source, UnitCode};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use ioc_aggregate::{Engine, Keys, Window};
 use ioc_core::{
-    Catalog, Channel, Dossier, DossierState, Levels, LocalCalendar, Status, Timeliness,
-    TimelinessRules, UnitTree, UnitTreeBuilder, VersionOrder,
+    Catalog, Channel, Dossier, DossierCode, DossierState, Levels, LocalCalendar, ProcedureCode,
+    Source, Status, Timeliness, TimelinessRules, UnitCode, UnitTree, UnitTreeBuilder, VersionOrder,
 };
 use ioc_sim::Rng;
 

@@ -59,6 +59,15 @@ pub(crate) fn psql(url: &str, command: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An ingest token of source `bench` for the whole province (unit 70),
+/// made with `ioc token create`.
+pub(crate) fn ingest_token(args: &IngestArgs, db: &Database) -> anyhow::Result<String> {
+    let cmd = [
+        "token", "create", "--role", "ingest", "--source", "bench", "--units", "70",
+    ];
+    Ok(ioc(args, db, &cmd)?.trim().to_owned())
+}
+
 /// Runs the `ioc` binary with `cmd` on `db`; returns its standard output.
 pub(crate) fn ioc(args: &IngestArgs, db: &Database, cmd: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(&args.ioc)

@@ -9,7 +9,7 @@ use ioc_testkit::wait_ready;
 
 use crate::IngestArgs;
 use crate::dataset::write_files;
-use crate::harness::{import, ioc, prepared, psql, serve};
+use crate::harness::{import, ingest_token, prepared, psql, serve};
 
 /// Runs the measurement and prints a Markdown table.
 pub(crate) fn run(args: &IngestArgs) -> anyhow::Result<()> {
@@ -81,15 +81,7 @@ struct HttpResult {
 /// Sends simulated batches from concurrent clients to a fresh server.
 fn http_ingest(args: &IngestArgs) -> anyhow::Result<HttpResult> {
     let db = prepared(args, "ioc_bench_http")?;
-    let token = ioc(
-        args,
-        &db,
-        &[
-            "token", "create", "--role", "ingest", "--source", "bench", "--units", "70",
-        ],
-    )?
-    .trim()
-    .to_owned();
+    let token = ingest_token(args, &db)?;
     let ndjson = args.work.join("http.ndjson");
     write_files(args, 2, args.http_records, &ndjson, None)?;
     let lines: Vec<String> = std::fs::read_to_string(&ndjson)?

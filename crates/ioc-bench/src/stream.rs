@@ -18,7 +18,7 @@ use ioc_testkit::{scrape, wait_ready};
 use serde_json::{Value, json};
 
 use crate::IngestArgs;
-use crate::harness::{ioc, percentile, prepared, rss_mib, serve};
+use crate::harness::{ingest_token, percentile, prepared, rss_mib, serve};
 
 /// Arguments of `ioc-bench stream`.
 #[derive(clap::Args)]
@@ -61,15 +61,7 @@ pub fn run(args: &StreamArgs) -> anyhow::Result<()> {
     let common = &args.common;
     std::fs::create_dir_all(&common.work)?;
     let db = prepared(common, "ioc_bench_stream")?;
-    let token = ioc(
-        common,
-        &db,
-        &[
-            "token", "create", "--role", "ingest", "--source", "bench", "--units", "70",
-        ],
-    )?
-    .trim()
-    .to_owned();
+    let token = ingest_token(common, &db)?;
     let (communes, districts) = units(common)?;
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let server = serve(

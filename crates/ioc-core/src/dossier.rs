@@ -20,19 +20,28 @@ impl DossierCode {
     /// bidirectional control characters. (A wire format may ask more: the
     /// native schema refuses surrounding whitespace.)
     pub fn parse(raw: &str) -> Result<DossierCode, String> {
+        Self::try_from(raw.to_owned())
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DossierCode {
+    type Error = String;
+
+    /// Takes `raw` when it is valid, without copying it.
+    fn try_from(raw: String) -> Result<DossierCode, String> {
         if raw.is_empty() {
             return Err("is empty".to_owned());
         }
         if raw.chars().count() > MAX_DOSSIER_CODE_LEN {
             return Err(format!("is longer than {MAX_DOSSIER_CODE_LEN} characters"));
         }
-        crate::text::check_plain(raw)?;
-        Ok(DossierCode(raw.to_owned()))
-    }
-
-    /// The code as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+        crate::text::check_plain(&raw)?;
+        Ok(DossierCode(raw))
     }
 }
 
@@ -57,7 +66,7 @@ impl std::fmt::Display for DossierCode {
 impl<'de> Deserialize<'de> for DossierCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DossierCode, D::Error> {
         let raw = String::deserialize(d)?;
-        DossierCode::parse(&raw).map_err(serde::de::Error::custom)
+        DossierCode::try_from(raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -70,23 +79,32 @@ pub struct Source(String);
 impl Source {
     /// Parses a source name.
     pub fn parse(raw: &str) -> Result<Source, String> {
+        Self::try_from(raw.to_owned())
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Source {
+    type Error = String;
+
+    /// Takes `raw` when it is valid, without copying it.
+    fn try_from(raw: String) -> Result<Source, String> {
         let valid = !raw.is_empty()
             && raw.len() <= 64
             && raw
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         if valid {
-            Ok(Source(raw.to_owned()))
+            Ok(Source(raw))
         } else {
             Err(format!(
                 "source {raw:?} must be 1-64 characters of letters, digits, '-', '_' and '.'"
             ))
         }
-    }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -111,7 +129,7 @@ impl std::fmt::Display for Source {
 impl<'de> Deserialize<'de> for Source {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Source, D::Error> {
         let raw = String::deserialize(d)?;
-        Source::parse(&raw).map_err(serde::de::Error::custom)
+        Source::try_from(raw).map_err(serde::de::Error::custom)
     }
 }
 

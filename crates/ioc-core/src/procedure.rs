@@ -17,6 +17,20 @@ pub struct ProcedureCode(String);
 impl ProcedureCode {
     /// Parses a code: 1 to 64 characters of `A-Z a-z 0-9 . _ -`.
     pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::try_from(raw.to_owned())
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ProcedureCode {
+    type Error = String;
+
+    /// Takes `raw` when it is valid, without copying it.
+    fn try_from(raw: String) -> Result<ProcedureCode, String> {
         if raw.is_empty() {
             return Err("is empty".to_owned());
         }
@@ -27,24 +41,19 @@ impl ProcedureCode {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(raw))
         } else {
             Err(format!(
                 "{raw:?} is not a procedure code (letters, digits, '.', '_' and '-')"
             ))
         }
     }
-
-    /// The code as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl<'de> serde::Deserialize<'de> for ProcedureCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ProcedureCode, D::Error> {
         let raw = <String as serde::Deserialize>::deserialize(d)?;
-        ProcedureCode::parse(&raw).map_err(serde::de::Error::custom)
+        ProcedureCode::try_from(raw).map_err(serde::de::Error::custom)
     }
 }
 

@@ -1,12 +1,11 @@
 //! Unit tests of the wire formats, without a database.
 
-use ioc_core::Source;
-use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use ioc_core::{
-    Channel, Dossier, DossierState, Levels, LocalCalendar, Status, UnitTree, UnitTreeBuilder,
+    Channel, Dossier, DossierCode, DossierState, Levels, LocalCalendar, ProcedureCode, Source,
+    Status, UnitCode, UnitTree, UnitTreeBuilder,
 };
 use serde_json::json;
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use ioc_aggregate::campaign;
 use ioc_aggregate::ranking::{RankedUnit, RankingQuery, Scope, ranking};
-use ioc_aggregate::{Engine, KEYS, Keys, Window, WindowSpec};
-use ioc_core::{LocalCalendar, UnitCode, UnitTree};
+use ioc_aggregate::{Engine, Keys, Window, WindowSpec};
+use ioc_core::{Key, LocalCalendar, UnitCode, UnitTree};
 use ioc_stream::{RenderError, Source, Topic};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -131,17 +131,11 @@ impl Views {
         Ok(level)
     }
 
-    /// Checks a key name.
-    pub fn key<'a>(&self, key: Option<&'a str>) -> Result<&'a str, ApiError> {
-        let key =
-            key.ok_or_else(|| bad("key", format!("is required (keys: {})", KEYS.join(", "))))?;
-        if !KEYS.contains(&key) {
-            return Err(bad(
-                "key",
-                format!("unknown key {key:?} (keys: {})", KEYS.join(", ")),
-            ));
-        }
-        Ok(key)
+    /// Parses a key name.
+    pub fn key(&self, key: Option<&str>) -> Result<Key, ApiError> {
+        let key = key.ok_or_else(|| bad("key", format!("is required (keys: {})", Key::names())))?;
+        key.parse()
+            .map_err(|e: ioc_core::UnknownKey| bad("key", e.to_string()))
     }
 
     /// What a page needs to lay itself out: the tree's levels top first,
@@ -293,7 +287,7 @@ impl Views {
     pub fn ranked(
         &self,
         level: &str,
-        key: &str,
+        key: Key,
         scope: Scope,
         window: Window,
         previous: Window,
@@ -312,7 +306,7 @@ impl Views {
     pub fn ranking(
         &self,
         level: &str,
-        key: &str,
+        key: Key,
         scope: Scope,
         window: Window,
         previous: Window,

@@ -6,10 +6,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use ioc_core::unit::FormerName;
 use ioc_core::{
     AliasSystem, Catalog, Levels, OnlineLevel, Procedure, ProcedureCode, Unit, UnitCode, UnitTree,
-    UnitTreeBuilder,
+    UnitTreeBuilder, unit::FormerName,
 };
 
 use crate::schema::{procedures, unit_aliases, unit_names, units};

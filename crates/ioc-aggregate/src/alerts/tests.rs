@@ -1,9 +1,8 @@
 use chrono::{DateTime, Utc};
-use ioc_core::Source;
 use ioc_core::{
-    Channel, Dossier, DossierState, Granularity, LocalCalendar, Status, TimelinessRules,
+    Channel, Dossier, DossierCode, DossierState, Granularity, LocalCalendar, ProcedureCode, Source,
+    Status, TimelinessRules, UnitCode,
 };
-use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 
 use super::*;
 use crate::keys::Ratio;

@@ -2,10 +2,8 @@
 //! campaign limit, with hysteresis and a least volume.
 
 use chrono::{DateTime, Utc};
-use ioc_core::UnitTree;
+use ioc_core::{Key, KeyKind, UnitTree};
 use serde_json::json;
-
-use ioc_core::{Key, KeyKind};
 
 use super::{Limit, Parsed, RuleWindow, Severity, ThresholdRule, Wanted};
 use crate::campaign::Campaign;
@@ -102,7 +100,9 @@ pub fn evaluate_threshold(
             let want = match (window, limit) {
                 (Some(window), Some(limit)) => {
                     let keys = engine.keys([code], window, now);
-                    keys.get(rule.key.name())
+                    rule.key
+                        .get()
+                        .map(|key| keys.value(*key))
                         .and_then(|ratio| judge(rule, ratio, limit, is_active))
                 }
                 _ => is_active.then_some(Wanted::Cleared),

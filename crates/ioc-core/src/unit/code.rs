@@ -16,6 +16,20 @@ pub struct UnitCode(String);
 impl UnitCode {
     /// Parses a code: 1 to 32 characters of `A-Z a-z 0-9 . _ -`.
     pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::try_from(raw.to_owned())
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UnitCode {
+    type Error = String;
+
+    /// Takes `raw` when it is valid, without copying it.
+    fn try_from(raw: String) -> Result<UnitCode, String> {
         if raw.is_empty() {
             return Err("is empty".to_owned());
         }
@@ -30,19 +44,14 @@ impl UnitCode {
                 "{raw:?} contains {bad:?}; a unit code is made of letters, digits, '.', '_' and '-'"
             ));
         }
-        Ok(Self(raw.to_owned()))
-    }
-
-    /// The code as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+        Ok(Self(raw))
     }
 }
 
 impl<'de> serde::Deserialize<'de> for UnitCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<UnitCode, D::Error> {
         let raw = <String as serde::Deserialize>::deserialize(d)?;
-        UnitCode::parse(&raw).map_err(serde::de::Error::custom)
+        UnitCode::try_from(raw).map_err(serde::de::Error::custom)
     }
 }
 

@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ioc_aggregate::alerts::AlertRules;
-use ioc_core::alert::Severity;
-use ioc_core::{TimelinessRules, UnitCode, UnitTree};
+use ioc_core::{TimelinessRules, UnitCode, UnitTree, alert::Severity};
 use ioc_store::alerts::{Alert, AlertKey, Event};
 use ioc_store::{Store, StoreError};
 use serde_json::{Value, json};

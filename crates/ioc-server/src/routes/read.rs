@@ -3,9 +3,10 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use ioc_aggregate::Window;
 use ioc_aggregate::campaign::{self, Campaign};
 use ioc_aggregate::ranking::{RankedUnit, Scope};
-use ioc_aggregate::{KEYS, Window};
+use ioc_core::Key;
 
 use crate::error::ApiError;
 use crate::routes::params::{Query, authorize, bounded, scope};
@@ -100,12 +101,12 @@ pub async fn unit_keys(
                         Cell::Text(c.name.clone()),
                         Cell::Text(c.level.clone()),
                     ];
-                    row.extend(KEYS.iter().map(|k| Cell::from_ratio(c.keys.get(k))));
+                    row.extend(Key::ALL.iter().map(|k| Cell::from_ratio(c.keys.value(*k))));
                     row
                 })
                 .collect();
             let mut columns: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
-            columns.extend(KEYS.iter().map(|k| vietnamese_key(k).to_owned()));
+            columns.extend(Key::ALL.iter().map(|k| vietnamese_key(*k).to_owned()));
             export(format, &format!("don-vi-{code}"), &columns, &rows)
         })
         .await;
@@ -155,9 +156,9 @@ pub async fn rankings(
     let (window, previous) = window(&query, &state)?;
     let scope = scope(&query, Scope::Own)?;
     if let Some(format) = export_format(&req, &query)? {
-        let (state, level, key) = (state.clone(), level.to_owned(), key.to_owned());
+        let (state, level) = (state.clone(), level.to_owned());
         return exported(move || {
-            let (level, key) = (level.as_str(), key.as_str());
+            let level = level.as_str();
             let items = state.views.ranked(level, key, scope, window, previous);
             let columns: Vec<String> = [
                 "Hạng",
@@ -178,9 +179,9 @@ pub async fn rankings(
         .await;
     }
     let cache_key = format!("ranking {level} {key} {scope:?} {window:?} {previous:?}");
-    let (level, key) = (level.to_owned(), key.to_owned());
+    let level = level.to_owned();
     json_cached(&state, cache_key, move |state| {
-        Ok(state.views.ranking(&level, &key, scope, window, previous))
+        Ok(state.views.ranking(&level, key, scope, window, previous))
     })
     .await
 }
@@ -277,10 +278,8 @@ enum Cell {
 }
 
 impl Cell {
-    fn from_ratio(ratio: Option<ioc_aggregate::Ratio>) -> Cell {
-        ratio
-            .and_then(|r| r.value())
-            .map_or(Cell::Empty, Cell::Number)
+    fn from_ratio(ratio: ioc_aggregate::Ratio) -> Cell {
+        ratio.value().map_or(Cell::Empty, Cell::Number)
     }
 
     /// The cell as CSV text. Text that a spreadsheet would take for a
@@ -381,34 +380,33 @@ fn export(
 }
 
 /// The Vietnamese column title of a key.
-fn vietnamese_key(key: &str) -> &'static str {
+fn vietnamese_key(key: Key) -> &'static str {
     match key {
-        "received" => "Hồ sơ tiếp nhận",
-        "received_online" => "Tiếp nhận trực tuyến",
-        "received_direct" => "Tiếp nhận trực tiếp",
-        "received_postal" => "Tiếp nhận qua bưu chính",
-        "online_share" => "Tỷ lệ hồ sơ trực tuyến",
-        "online_share_all" => "Tỷ lệ trực tuyến (mọi hồ sơ)",
-        "finished" => "Hồ sơ đã giải quyết",
-        "finished_early" => "Giải quyết trước hạn",
-        "finished_on_time" => "Giải quyết đúng hạn",
-        "finished_late" => "Giải quyết quá hạn",
-        "on_time_rate" => "Tỷ lệ đúng hạn",
-        "late_rate" => "Tỷ lệ quá hạn",
-        "withdrawn" => "Rút, dừng xử lý",
-        "pending" => "Đang xử lý",
-        "pending_overdue" => "Đang xử lý quá hạn",
-        "due_soon" => "Sắp đến hạn",
-        "progress_rate" => "Tiến độ giải quyết (766 2.1)",
-        "online_services" => "Số DVCTT",
-        "online_services_used" => "DVCTT phát sinh hồ sơ",
-        "online_services_used_share" => "Tỷ lệ DVCTT phát sinh hồ sơ",
-        "fee_dossiers" => "Hồ sơ có phí",
-        "paid_online" => "Thanh toán trực tuyến",
-        "paid_online_share" => "Tỷ lệ thanh toán trực tuyến",
-        "e_result_share" => "Tỷ lệ kết quả điện tử",
-        "full_online_share" => "Tỷ lệ hồ sơ DVCTT toàn trình",
-        _ => "Giá trị",
+        Key::Received => "Hồ sơ tiếp nhận",
+        Key::ReceivedOnline => "Tiếp nhận trực tuyến",
+        Key::ReceivedDirect => "Tiếp nhận trực tiếp",
+        Key::ReceivedPostal => "Tiếp nhận qua bưu chính",
+        Key::OnlineShare => "Tỷ lệ hồ sơ trực tuyến",
+        Key::OnlineShareAll => "Tỷ lệ trực tuyến (mọi hồ sơ)",
+        Key::Finished => "Hồ sơ đã giải quyết",
+        Key::FinishedEarly => "Giải quyết trước hạn",
+        Key::FinishedOnTime => "Giải quyết đúng hạn",
+        Key::FinishedLate => "Giải quyết quá hạn",
+        Key::OnTimeRate => "Tỷ lệ đúng hạn",
+        Key::LateRate => "Tỷ lệ quá hạn",
+        Key::Withdrawn => "Rút, dừng xử lý",
+        Key::Pending => "Đang xử lý",
+        Key::PendingOverdue => "Đang xử lý quá hạn",
+        Key::DueSoon => "Sắp đến hạn",
+        Key::ProgressRate => "Tiến độ giải quyết (766 2.1)",
+        Key::OnlineServices => "Số DVCTT",
+        Key::OnlineServicesUsed => "DVCTT phát sinh hồ sơ",
+        Key::OnlineServicesUsedShare => "Tỷ lệ DVCTT phát sinh hồ sơ",
+        Key::FeeDossiers => "Hồ sơ có phí",
+        Key::PaidOnline => "Thanh toán trực tuyến",
+        Key::PaidOnlineShare => "Tỷ lệ thanh toán trực tuyến",
+        Key::EResultShare => "Tỷ lệ kết quả điện tử",
+        Key::FullOnlineShare => "Tỷ lệ hồ sơ DVCTT toàn trình",
     }
 }
 

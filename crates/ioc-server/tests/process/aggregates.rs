@@ -1,14 +1,15 @@
 //! The live aggregates of `ioc serve`: checkpoints and the time-driven sweep.
 
-use ioc_core::Source;
-use ioc_core::{DossierCode, ProcedureCode, UnitCode};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ioc_aggregate::Window;
 use ioc_aggregate::score::ScoreModel;
-use ioc_core::{Channel, Dossier, Levels, ManualClock, Status, TimelinessRules, UnitTreeBuilder};
+use ioc_core::{
+    Channel, Dossier, DossierCode, Levels, ManualClock, ProcedureCode, Source, Status,
+    TimelinessRules, UnitCode, UnitTreeBuilder,
+};
 use ioc_server::aggregates::{AggregateConfig, Aggregates, start};
 use ioc_server::pipeline::Pipeline;
 use ioc_store::testing::TestDb;

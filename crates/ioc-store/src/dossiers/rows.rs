@@ -57,12 +57,20 @@ impl DossierRow {
         let channel = self.channel.parse().map_err(|e| corrupt(format!("{e}")))?;
         let status =
             Status::from_code(i64::from(self.status)).map_err(|e| corrupt(format!("{e}")))?;
+        // The row's strings become the types without a copy.
+        let unit = UnitCode::try_from(self.unit_code).map_err(|e| corrupt(format!("unit {e}")))?;
+        let procedure = ProcedureCode::try_from(self.procedure_code)
+            .map_err(|e| corrupt(format!("procedure {e}")))?;
+        let code = DossierCode::try_from(self.code).map_err(|e| {
+            StoreError::Corrupt(format!("dossier of source {}: code {e}", self.source))
+        })?;
+        let source = Source::try_from(self.source)
+            .map_err(|e| StoreError::Corrupt(format!("dossier {code}: {e}")))?;
         Ok(DossierState {
             dossier: Dossier {
-                code: DossierCode::parse(&self.code).map_err(|e| corrupt(format!("code {e}")))?,
-                unit: UnitCode::parse(&self.unit_code).map_err(|e| corrupt(format!("unit {e}")))?,
-                procedure: ProcedureCode::parse(&self.procedure_code)
-                    .map_err(|e| corrupt(format!("procedure {e}")))?,
+                code,
+                unit,
+                procedure,
                 channel,
                 status,
                 received_at: self.received_at.map(from_db),
@@ -73,7 +81,7 @@ impl DossierRow {
                 e_result: self.e_result,
                 updated_at: from_db(self.updated_at),
             },
-            source: Source::parse(&self.source).map_err(corrupt)?,
+            source,
             stopped_at: self.stopped_at.map(from_db),
         })
     }
