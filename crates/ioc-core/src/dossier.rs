@@ -37,7 +37,8 @@ impl TryFrom<String> for DossierCode {
         if raw.is_empty() {
             return Err("is empty".to_owned());
         }
-        if raw.chars().count() > MAX_DOSSIER_CODE_LEN {
+        // Counting characters only when the bytes could be too many.
+        if raw.len() > MAX_DOSSIER_CODE_LEN && raw.chars().count() > MAX_DOSSIER_CODE_LEN {
             return Err(format!("is longer than {MAX_DOSSIER_CODE_LEN} characters"));
         }
         crate::text::check_plain(&raw)?;
