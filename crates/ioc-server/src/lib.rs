@@ -5,6 +5,7 @@ pub mod aggregates;
 pub mod alerting;
 pub mod auth;
 pub mod bootstrap;
+pub mod builtin;
 pub mod cache;
 pub mod cli;
 pub mod commands;

@@ -1,7 +1,6 @@
 //! Reading the reference files named in the configuration.
 
-use std::fs::File;
-use std::io::BufReader;
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use ioc_aggregate::alerts::AlertRules;
@@ -10,6 +9,7 @@ use ioc_aggregate::score::ScoreModel;
 
 use ioc_core::{Catalog, Levels, ReferenceError, ReferenceErrors, UnitTree, UnitTreeBuilder};
 
+use crate::builtin;
 use crate::config::{ProcedureSettings, UnitSettings};
 
 /// Reads and checks the unit tree; every problem in every file is reported.
@@ -47,7 +47,7 @@ pub fn read_catalog(
     settings: &ProcedureSettings,
 ) -> Result<Catalog, ReferenceErrors> {
     let mut errors = Vec::new();
-    let inputs: Vec<(String, BufReader<File>)> = settings
+    let inputs: Vec<(String, Cursor<String>)> = settings
         .files
         .iter()
         .filter_map(|path| open(path, &mut errors).map(|input| (path.display().to_string(), input)))
@@ -62,9 +62,9 @@ pub fn read_catalog(
     }
 }
 
-fn open(path: &Path, errors: &mut Vec<ReferenceError>) -> Option<BufReader<File>> {
-    match File::open(path) {
-        Ok(file) => Some(BufReader::new(file)),
+fn open(path: &Path, errors: &mut Vec<ReferenceError>) -> Option<Cursor<String>> {
+    match builtin::read_to_string(path) {
+        Ok(text) => Some(Cursor::new(text)),
         Err(e) => {
             errors.push(ReferenceError::new(
                 &path.display().to_string(),
@@ -82,7 +82,7 @@ pub fn read_campaigns(files: &[PathBuf], levels: &Levels) -> Result<Vec<Campaign
     let mut campaigns: Vec<Campaign> = Vec::new();
     let mut problems = Vec::new();
     for path in files {
-        let read = std::fs::read_to_string(path)
+        let read = builtin::read_to_string(path)
             .map_err(|e| format!("cannot open: {e}"))
             .and_then(|text| {
                 toml::from_str::<Campaign>(&text)
@@ -110,7 +110,7 @@ pub fn read_campaigns(files: &[PathBuf], levels: &Levels) -> Result<Vec<Campaign
 
 /// Reads and checks the scoring model.
 pub fn read_score_model(path: &Path) -> Result<ScoreModel, String> {
-    let text = std::fs::read_to_string(path)
+    let text = builtin::read_to_string(path)
         .map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     let model: ScoreModel = toml::from_str(&text).map_err(|e| {
         format!(
@@ -129,7 +129,7 @@ pub fn read_score_model(path: &Path) -> Result<ScoreModel, String> {
 /// problem is reported at once.
 pub fn read_alert_rules(path: &Path, levels: &Levels) -> Result<AlertRules, Vec<String>> {
     let at = |e: String| format!("{}: {e}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| vec![at(format!("cannot open: {e}"))])?;
+    let text = builtin::read_to_string(path).map_err(|e| vec![at(format!("cannot open: {e}"))])?;
     let rules: AlertRules =
         toml::from_str(&text).map_err(|e| vec![at(e.to_string().trim().replace('\n', " "))])?;
     let problems = rules.check(levels.names());

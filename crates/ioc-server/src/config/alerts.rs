@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::reader::{Reader, resolve};
+use super::reader::{Reader, locate};
 
 /// `[alerts]`
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct AlertSettings {
 }
 
 impl AlertSettings {
-    /// Reads `[alerts]`; relative paths are resolved against `base_dir`.
+    /// Reads `[alerts]`; relative paths are located against `base_dir`.
     pub(super) fn read(reader: &mut Reader, base_dir: &Path) -> AlertSettings {
         AlertSettings {
             file: reader.path("alerts.file", "alerts.toml", base_dir),
@@ -45,7 +45,7 @@ impl AlertSettings {
                 let raw = reader.string("alerts.webhook_ca_file", "");
                 match raw.as_str() {
                     "" => None,
-                    _ => Some(resolve(base_dir, PathBuf::from(raw))),
+                    _ => Some(locate(base_dir, PathBuf::from(raw), true)),
                 }
             },
         }

@@ -140,7 +140,7 @@ impl Settings {
             Some(p) => (p.to_path_buf(), true),
             None => (PathBuf::from(DEFAULT_CONFIG_PATH), false),
         };
-        let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let origin = match std::fs::read_to_string(&file) {
             Ok(text) => {
                 let name = file.display().to_string();
@@ -155,7 +155,11 @@ impl Settings {
                 });
                 file.display().to_string()
             }
-            Err(_) => "built-in defaults".to_owned(),
+            Err(_) => {
+                // No file here: the reference files are the built-in ones.
+                base_dir = crate::builtin::base().to_path_buf();
+                "built-in defaults".to_owned()
+            }
         };
         read_env(env, &mut values, &mut problems);
         let mut reader = Reader {

@@ -159,15 +159,28 @@ impl Reader {
         default: &[&str],
         base_dir: &Path,
     ) -> Vec<PathBuf> {
+        let given = self.values.contains_key(key);
         self.list(key, default)
             .into_iter()
-            .map(|p| resolve(base_dir, PathBuf::from(p)))
+            .map(|p| locate(base_dir, PathBuf::from(p), given))
             .collect()
     }
 
     /// A path, resolved against `base_dir` when relative.
     pub(super) fn path(&mut self, key: &'static str, default: &str, base_dir: &Path) -> PathBuf {
-        resolve(base_dir, PathBuf::from(self.string(key, default)))
+        let given = self.values.contains_key(key);
+        locate(base_dir, PathBuf::from(self.string(key, default)), given)
+    }
+}
+
+/// Where a configured path points: joined to the configuration file's
+/// directory when relative; with the built-in configuration, a default is a
+/// built-in file and a path `given` (in the environment) a file on disk.
+pub(super) fn locate(base_dir: &Path, path: PathBuf, given: bool) -> PathBuf {
+    if base_dir == crate::builtin::base() && given {
+        path
+    } else {
+        resolve(base_dir, path)
     }
 }
 

@@ -3,6 +3,7 @@
 //! Ctrl-C), and resumes the same data when run again.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -20,11 +21,23 @@ impl Drop for Demo {
 }
 
 impl Demo {
-    /// Starts the demo and returns it with the lines it printed up to the URLs.
-    fn start(data: &std::path::Path, port: u16) -> (Demo, Vec<String>) {
-        let mut child = Command::new(IOC)
-            .arg("--config")
-            .arg(repo_config())
+    /// Starts the demo with the repository's configuration and returns it
+    /// with the lines it printed up to the URLs.
+    fn start(data: &Path, port: u16) -> (Demo, Vec<String>) {
+        let mut command = Command::new(IOC);
+        command.arg("--config").arg(repo_config());
+        Demo::spawn(command, data, port)
+    }
+
+    /// Starts the demo in `dir`, with no configuration file: the built-in one.
+    fn start_in(dir: &Path, data: &Path, port: u16) -> (Demo, Vec<String>) {
+        let mut command = Command::new(IOC);
+        command.current_dir(dir).env_remove("IOC_CONFIG");
+        Demo::spawn(command, data, port)
+    }
+
+    fn spawn(mut command: Command, data: &Path, port: u16) -> (Demo, Vec<String>) {
+        let mut child = command
             .args([
                 "demo",
                 "--days",
@@ -67,6 +80,19 @@ impl Demo {
     }
 }
 
+/// Waits until today's count moves from what it is now (live traffic).
+fn today_moves(port: u16) -> bool {
+    let today = "window=today";
+    let first = province_received(port, today).expect("today's count");
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(200));
+        if province_received(port, today) > Some(first) {
+            return true;
+        }
+    }
+    false
+}
+
 /// The body of `GET path`, or `None` when nothing listens.
 fn get(port: u16, path: &str) -> Option<String> {
     use std::io::{Read as _, Write as _};
@@ -105,17 +131,7 @@ fn the_demo_backfills_moves_stops_and_resumes() {
     assert!(wall.contains("/static/wall.js"));
 
     // Live traffic moves today's numbers.
-    let today = "window=today";
-    let first = province_received(port, today).expect("today's count");
-    let mut moved = false;
-    for _ in 0..100 {
-        std::thread::sleep(Duration::from_millis(200));
-        if province_received(port, today) > Some(first) {
-            moved = true;
-            break;
-        }
-    }
-    assert!(moved, "today's count never moved from {first}");
+    assert!(today_moves(port), "today's count never moved");
     demo.stop();
     assert_eq!(get(port, "/healthz"), None, "stopped");
 
@@ -127,4 +143,22 @@ fn the_demo_backfills_moves_stops_and_resumes() {
     assert!(all >= Some(2_800), "the history is still there: {all:?}");
     demo.stop();
     let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn the_demo_runs_from_any_directory_on_its_built_in_configuration() {
+    let dir = std::env::temp_dir().join(format!("ioc-demo-anywhere-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("an empty directory");
+    let port = free_address().port();
+    let (demo, printed) = Demo::start_in(&dir, &dir.join("data"), port);
+    let printed = printed.join("\n");
+    assert!(printed.contains("Backfilled 2800 dossiers"), "{printed}");
+    let wall = get(port, "/").expect("the wall screen");
+    assert!(wall.contains("/static/wall.js"));
+    let units = get(port, "/api/v1/units/70").expect("the built-in unit tree");
+    assert!(units.contains("Bình Phước"), "{units}");
+    assert!(today_moves(port), "today's count never moved");
+    demo.stop();
+    let _ = std::fs::remove_dir_all(&dir);
 }
