@@ -110,6 +110,17 @@ impl DatabaseUrl {
     }
 }
 
+impl DatabaseUrl {
+    /// The URL as it is configured, with every password hidden.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(url) => redact(url),
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::SqliteMemory => "sqlite://:memory:".to_owned(),
+        }
+    }
+}
+
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,4 +1,5 @@
-//! `ioc config check`: the configuration and the reference files it names.
+//! `ioc config check` (the configuration and the reference files it names)
+//! and `ioc config show` (the effective configuration).
 
 use clap::Subcommand;
 
@@ -11,12 +12,20 @@ pub enum ConfigCommand {
     /// Check the configuration and the reference files it names; report
     /// every problem and exit non-zero if there is one.
     Check,
+    /// Print the effective configuration, each value with where it came
+    /// from (built-in, the file, or an environment variable); secrets hidden.
+    Show,
 }
 
 impl ConfigCommand {
-    /// Prints a summary, or fails with every problem found.
+    /// Prints a summary, or fails with every problem found; or prints the
+    /// effective configuration.
     pub fn run(self, settings: &Settings) -> anyhow::Result<()> {
         match self {
+            ConfigCommand::Show => {
+                println!("# {}\n{}", settings.origin, settings.show());
+                Ok(())
+            }
             ConfigCommand::Check => match check_config(settings) {
                 Ok(summary) => {
                     println!("{summary}");

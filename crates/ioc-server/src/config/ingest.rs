@@ -59,6 +59,7 @@ impl IngestSettings {
 fn status_maps(reader: &mut Reader, key: &'static str) -> HashMap<String, HashMap<String, Status>> {
     let mut maps = HashMap::new();
     let Some((value, origin)) = reader.take(key) else {
+        reader.shown_default(key, Value::Table(toml::Table::new()));
         return maps;
     };
     let Value::Table(sources) = value else {

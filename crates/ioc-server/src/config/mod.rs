@@ -44,6 +44,7 @@ pub use server::ServerSettings;
 pub use stream::StreamSettings;
 pub use units::UnitSettings;
 
+pub use reader::ConfigValue;
 use reader::{Reader, Values};
 
 /// The config file used when `--config` is not given.
@@ -84,6 +85,8 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Every setting read, with its origin, for `ioc config show`.
+    pub effective: Vec<ConfigValue>,
 }
 
 /// One problem with the configuration.
@@ -166,13 +169,16 @@ impl Settings {
             values,
             problems,
             defaulted: Vec::new(),
+            shown: Vec::new(),
         };
-        let settings = Settings::read(&mut reader, origin, &base_dir);
+        let mut settings = Settings::read(&mut reader, origin, &base_dir);
         let Reader {
             values,
             mut problems,
+            shown,
             ..
         } = reader;
+        settings.effective = shown;
         for (key, (_, from)) in values {
             problems.push(ConfigProblem {
                 key,
@@ -221,7 +227,29 @@ impl Settings {
             metrics,
             alerts,
             log,
+            effective: Vec::new(),
         }
+    }
+
+    /// Every setting as in effect, `section.key = value` with where it came
+    /// from, in the order of the sections; secrets (tokens, passwords, the
+    /// password in `database.url`) hidden.
+    pub fn show(&self) -> String {
+        let mut lines = Vec::with_capacity(self.effective.len());
+        for setting in &self.effective {
+            let value = if setting.key.contains("token") || setting.key.contains("password") {
+                match &setting.value {
+                    toml::Value::String(s) if s.is_empty() => "\"\"".to_owned(),
+                    _ => "\"(hidden)\"".to_owned(),
+                }
+            } else if setting.key == "database.url" {
+                toml::Value::from(self.database.url.redacted()).to_string()
+            } else {
+                setting.value.to_string()
+            };
+            lines.push(format!("{} = {value}  # {}", setting.key, setting.origin));
+        }
+        lines.join("\n")
     }
 }
 

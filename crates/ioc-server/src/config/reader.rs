@@ -20,6 +20,19 @@ pub(super) struct Reader {
     pub(super) problems: Vec<ConfigProblem>,
     /// The keys read that had no value, so took their default.
     pub(super) defaulted: Vec<&'static str>,
+    /// Every value read, with where it came from, in the order read.
+    pub(super) shown: Vec<ConfigValue>,
+}
+
+/// One effective setting, as `ioc config show` prints it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigValue {
+    /// `section.key`.
+    pub key: &'static str,
+    /// The value (a default when nothing set it).
+    pub value: Value,
+    /// The file or environment variable that set it, or `built-in`.
+    pub origin: String,
 }
 
 impl Reader {
@@ -39,10 +52,24 @@ impl Reader {
     /// Takes `key` out of the values; notes it as defaulted when absent.
     pub(super) fn take(&mut self, key: &'static str) -> Option<(Value, String)> {
         let taken = self.values.remove(key);
-        if taken.is_none() {
-            self.defaulted.push(key);
+        match &taken {
+            None => self.defaulted.push(key),
+            Some((value, origin)) => self.shown.push(ConfigValue {
+                key,
+                value: value.clone(),
+                origin: origin.clone(),
+            }),
         }
         taken
+    }
+
+    /// Notes the default that `key` took.
+    pub(super) fn shown_default(&mut self, key: &'static str, value: Value) {
+        self.shown.push(ConfigValue {
+            key,
+            value,
+            origin: "built-in".to_owned(),
+        });
     }
 
     /// Records that `key` holds a value of the wrong type.
@@ -63,7 +90,10 @@ impl Reader {
     /// A string.
     pub(super) fn string(&mut self, key: &'static str, default: &str) -> String {
         match self.take(key) {
-            None => default.to_owned(),
+            None => {
+                self.shown_default(key, Value::from(default));
+                default.to_owned()
+            }
             Some((Value::String(s), _)) => s,
             Some((other, origin)) => {
                 self.type_problem(key, origin, "a string", &other);
@@ -99,7 +129,10 @@ impl Reader {
     /// A whole number in `min..=max`.
     pub(super) fn integer(&mut self, key: &'static str, default: u32, min: u32, max: u32) -> u32 {
         match self.take(key) {
-            None => default,
+            None => {
+                self.shown_default(key, Value::from(i64::from(default)));
+                default
+            }
             Some((Value::Integer(i), origin)) => match u32::try_from(i) {
                 Ok(v) if (min..=max).contains(&v) => v,
                 _ => {
@@ -121,7 +154,10 @@ impl Reader {
     /// `true` or `false`.
     pub(super) fn boolean(&mut self, key: &'static str, default: bool) -> bool {
         match self.take(key) {
-            None => default,
+            None => {
+                self.shown_default(key, Value::from(default));
+                default
+            }
             Some((Value::Boolean(b), _)) => b,
             Some((other, origin)) => {
                 self.type_problem(key, origin, "true or false", &other);
@@ -134,7 +170,11 @@ impl Reader {
     pub(super) fn list(&mut self, key: &'static str, default: &[&str]) -> Vec<String> {
         let fallback = || default.iter().map(|s| (*s).to_owned()).collect();
         match self.take(key) {
-            None => fallback(),
+            None => {
+                let listed = default.iter().map(|s| Value::from(*s)).collect();
+                self.shown_default(key, Value::Array(listed));
+                fallback()
+            }
             Some((Value::Array(items), origin)) => {
                 let strings: Option<Vec<String>> = items
                     .iter()

@@ -32,6 +32,7 @@ fn base_toml_documents_every_key_with_its_default() {
         values,
         problems,
         defaulted: Vec::new(),
+        shown: Vec::new(),
     };
     let from_file = Settings::read(&mut reader, "base.toml".to_owned(), Path::new("config"));
     assert_eq!(reader.problems, [], "base.toml must be valid");
@@ -50,6 +51,7 @@ fn base_toml_documents_every_key_with_its_default() {
         values: BTreeMap::new(),
         problems: Vec::new(),
         defaulted: Vec::new(),
+        shown: Vec::new(),
     };
     let built_in = Settings::read(&mut defaults, "defaults".to_owned(), Path::new("config"));
     assert_eq!(
@@ -188,4 +190,60 @@ fn relative_reference_paths_follow_the_config_file() {
         settings.procedures.files,
         [dir.join("p.csv"), PathBuf::from("/abs/q.csv")]
     );
+}
+
+#[test]
+fn show_names_where_each_value_came_from_and_hides_secrets() {
+    let settings = load(
+        "[server]\nbind = \"127.0.0.1:9000\"\n\n[metrics]\ntoken = \"s3cret-metrics\"\n",
+        &[
+            ("IOC__DATABASE__URL", "postgres://ioc:hunter2@db/ioc"),
+            ("IOC__SERVER__WORKERS", "3"),
+        ],
+    )
+    .expect("valid");
+    let shown = settings.show();
+    let line = |key: &str| {
+        shown
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("{key} missing from:\n{shown}"))
+            .to_owned()
+    };
+    assert!(line("server.bind").starts_with("server.bind = \"127.0.0.1:9000\"  # "));
+    assert!(
+        line("server.bind").ends_with("ioc.toml"),
+        "{}",
+        line("server.bind")
+    );
+    assert_eq!(
+        line("server.workers"),
+        "server.workers = 3  # IOC__SERVER__WORKERS"
+    );
+    assert_eq!(
+        line("rankings.min_volume"),
+        "rankings.min_volume = 1  # built-in"
+    );
+    assert!(
+        line("metrics.token").starts_with("metrics.token = \"(hidden)\"  # "),
+        "{}",
+        line("metrics.token")
+    );
+    assert!(!shown.contains("s3cret-metrics"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(
+        line("database.url").contains("@db/ioc\"  # IOC__DATABASE__URL"),
+        "{}",
+        line("database.url")
+    );
+    // Every key of base.toml is shown once.
+    let keys: Vec<&str> = shown
+        .lines()
+        .map(|l| l.split(" = ").next().unwrap_or(""))
+        .collect();
+    let mut unique = keys.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), keys.len(), "a key shown twice:\n{shown}");
+    assert!(keys.contains(&"alerts.file") && keys.contains(&"ingest.status_map"));
 }
