@@ -9,6 +9,7 @@ use ioc_aggregate::campaign;
 use ioc_aggregate::ranking::{RankedUnit, RankingQuery, Scope, ranking};
 use ioc_aggregate::{Engine, Keys, Window, WindowSpec};
 use ioc_core::{Key, LocalCalendar, UnitCode, UnitTree};
+use ioc_stream::protocol::ErrorCode as FrameCode;
 use ioc_stream::{RenderError, Source, Topic};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -343,10 +344,9 @@ impl Source for Views {
     fn render(&self, topic: &Topic) -> Result<Value, RenderError> {
         let failed = |e: ApiError| RenderError {
             code: match e {
-                ApiError::NotFound(_) => ErrorCode::UnknownTopic,
-                _ => ErrorCode::InvalidTopic,
-            }
-            .as_str(),
+                ApiError::NotFound(_) => FrameCode::UnknownTopic,
+                _ => FrameCode::InvalidTopic,
+            },
             message: e.public_message(),
         };
         match topic {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::outbox::{Close, Next, Outbox, Pushed};
-use crate::protocol::{self, Request};
+use crate::protocol::{self, ErrorCode, Request};
 use crate::stats::{Disconnect, FrameKind, Stats, StatsSnapshot};
 use crate::{Topic, patch};
 
@@ -28,7 +28,7 @@ pub trait Source: Send + Sync + 'static {
 #[error("{code}: {message}")]
 pub struct RenderError {
     /// Machine-readable code, sent in the error frame.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// What is wrong, for people.
     pub message: String,
 }
@@ -306,7 +306,7 @@ impl Session {
     }
 
     /// Answers with an `error` frame not about a topic.
-    pub fn reject(&self, code: &str, message: &str) {
+    pub fn reject(&self, code: ErrorCode, message: &str) {
         self.control(protocol::error(&self.hub.epoch, code, None, message));
     }
 
@@ -324,7 +324,7 @@ impl Session {
                 Err(e) => {
                     self.control(protocol::error(
                         &self.hub.epoch,
-                        "unknown_topic",
+                        ErrorCode::UnknownTopic,
                         Some(&e.topic),
                         &e.to_string(),
                     ));
@@ -341,7 +341,7 @@ impl Session {
             if full {
                 self.control(protocol::error(
                     &self.hub.epoch,
-                    "too_many_topics",
+                    ErrorCode::TooManyTopics,
                     Some(name),
                     &format!(
                         "a session may subscribe to at most {} topics",
@@ -491,7 +491,7 @@ mod tests {
                 .get(&topic.to_string())
                 .cloned()
                 .ok_or_else(|| RenderError {
-                    code: "unknown_topic",
+                    code: ErrorCode::UnknownTopic,
                     message: format!("no such topic {topic}"),
                 })
         }

@@ -22,11 +22,62 @@ pub enum Request {
     },
 }
 
+/// The codes of `error` frames on the socket (docs/API.md, "Live updates").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The message is not JSON.
+    BadJson,
+    /// No `op`, no `topics` list, or unknown fields.
+    BadRequest,
+    /// An `op` other than subscribe and unsubscribe.
+    UnknownOp,
+    /// A malformed topic name, or no such unit.
+    UnknownTopic,
+    /// An unknown level, key or window in a topic.
+    InvalidTopic,
+    /// More topics than `stream.max_topics`.
+    TooManyTopics,
+    /// A binary frame.
+    BinaryNotSupported,
+}
+
+impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 7] = [
+        ErrorCode::BadJson,
+        ErrorCode::BadRequest,
+        ErrorCode::UnknownOp,
+        ErrorCode::UnknownTopic,
+        ErrorCode::InvalidTopic,
+        ErrorCode::TooManyTopics,
+        ErrorCode::BinaryNotSupported,
+    ];
+
+    /// The code as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "bad_json",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::UnknownOp => "unknown_op",
+            ErrorCode::UnknownTopic => "unknown_topic",
+            ErrorCode::InvalidTopic => "invalid_topic",
+            ErrorCode::TooManyTopics => "too_many_topics",
+            ErrorCode::BinaryNotSupported => "binary_not_supported",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a request was refused; sent back as an `error` frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
     /// Machine-readable code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// What was wrong, for people.
     pub message: String,
 }
@@ -35,23 +86,23 @@ impl Request {
     /// Parses a text message.
     pub fn parse(text: &str) -> Result<Request, RequestError> {
         let value: Value = serde_json::from_str(text).map_err(|e| RequestError {
-            code: "bad_json",
+            code: ErrorCode::BadJson,
             message: format!("the message is not JSON: {e}"),
         })?;
         let op = value.get("op").and_then(Value::as_str).map(str::to_owned);
         match op.as_deref() {
             Some("subscribe" | "unsubscribe") => {
                 serde_json::from_value(value).map_err(|e| RequestError {
-                    code: "bad_request",
+                    code: ErrorCode::BadRequest,
                     message: format!("{}: {e}", op.unwrap_or_default()),
                 })
             }
             Some(other) => Err(RequestError {
-                code: "unknown_op",
+                code: ErrorCode::UnknownOp,
                 message: format!("unknown op {other:?} (expected subscribe or unsubscribe)"),
             }),
             None => Err(RequestError {
-                code: "bad_request",
+                code: ErrorCode::BadRequest,
                 message: "the message has no \"op\" string".to_owned(),
             }),
         }
@@ -112,10 +163,10 @@ pub fn delta(topic: &str, epoch: &str, seq: u64, patch: &Value) -> ByteString {
 }
 
 /// An `error` frame, about a topic or the request as a whole.
-pub fn error(epoch: &str, code: &str, topic: Option<&str>, message: &str) -> ByteString {
+pub fn error(epoch: &str, code: ErrorCode, topic: Option<&str>, message: &str) -> ByteString {
     encode(&Frame::Error {
         epoch,
-        code,
+        code: code.as_str(),
         topic,
         message,
     })
@@ -147,6 +198,20 @@ mod tests {
     }
 
     #[test]
+    fn frame_codes_are_distinct_and_documented() {
+        let api = include_str!("../../../docs/API.md");
+        let names: std::collections::HashSet<&str> =
+            ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        for name in names {
+            assert!(
+                api.contains(&format!("`{name}`")),
+                "{name} is not in docs/API.md"
+            );
+        }
+    }
+
+    #[test]
     fn bad_requests_get_specific_codes() {
         for (text, code) in [
             ("not json", "bad_json"),
@@ -159,7 +224,11 @@ mod tests {
             ),
             (r#"{"op":"subscribe","topics":[],"extra":1}"#, "bad_request"),
         ] {
-            assert_eq!(Request::parse(text).unwrap_err().code, code, "{text}");
+            assert_eq!(
+                Request::parse(text).unwrap_err().code.as_str(),
+                code,
+                "{text}"
+            );
         }
     }
 
@@ -171,7 +240,7 @@ mod tests {
             value,
             json!({"type": "snapshot", "topic": "overview:today", "epoch": "e1", "seq": 3, "data": {"a": 1}})
         );
-        let frame = error("e1", "unknown_topic", Some("x"), "no");
+        let frame = error("e1", ErrorCode::UnknownTopic, Some("x"), "no");
         let value: Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(value["type"], "error");
         assert_eq!(value["topic"], "x");

@@ -1,6 +1,7 @@
-//! The machine-readable codes of the API's errors: the `error` field of an
-//! HTTP error body, the `code` of a WebSocket error frame the server sends.
-//! The strings are a wire contract, documented in `docs/API.md`.
+//! The machine-readable codes of the HTTP API's errors: the `error` field
+//! of an error body. (The codes of WebSocket error frames are
+//! `ioc_stream::protocol::ErrorCode`.) The strings are a wire contract,
+//! documented in `docs/API.md`.
 
 /// A stable error code clients switch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,12 +42,6 @@ pub enum ErrorCode {
     InvalidParameter,
     /// 400: `GET /ws` without a WebSocket upgrade.
     NotWebsocket,
-    /// WebSocket: a binary frame.
-    BinaryNotSupported,
-    /// WebSocket: a topic of no unit in the tree.
-    UnknownTopic,
-    /// WebSocket: a topic with an unknown level, key or window.
-    InvalidTopic,
 }
 
 impl ErrorCode {
@@ -71,9 +66,6 @@ impl ErrorCode {
             ErrorCode::UnreadableBody => "unreadable_body",
             ErrorCode::InvalidParameter => "invalid_parameter",
             ErrorCode::NotWebsocket => "not_websocket",
-            ErrorCode::BinaryNotSupported => "binary_not_supported",
-            ErrorCode::UnknownTopic => "unknown_topic",
-            ErrorCode::InvalidTopic => "invalid_topic",
         }
     }
 }
@@ -85,7 +77,7 @@ mod tests {
     use super::ErrorCode;
 
     /// Every variant, in declaration order.
-    const ALL: [ErrorCode; 21] = [
+    const ALL: [ErrorCode; 18] = [
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -104,9 +96,6 @@ mod tests {
         ErrorCode::UnreadableBody,
         ErrorCode::InvalidParameter,
         ErrorCode::NotWebsocket,
-        ErrorCode::BinaryNotSupported,
-        ErrorCode::UnknownTopic,
-        ErrorCode::InvalidTopic,
     ];
 
     const API_DOC: &str = include_str!("../../../../docs/API.md");
@@ -136,10 +125,7 @@ mod tests {
                 | ErrorCode::UnknownUnit
                 | ErrorCode::UnreadableBody
                 | ErrorCode::InvalidParameter
-                | ErrorCode::NotWebsocket
-                | ErrorCode::BinaryNotSupported
-                | ErrorCode::UnknownTopic
-                | ErrorCode::InvalidTopic => {}
+                | ErrorCode::NotWebsocket => {}
             }
         }
     }

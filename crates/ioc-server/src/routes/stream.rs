@@ -18,6 +18,7 @@ use crate::auth::{self, Role};
 use crate::config::StreamSettings;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
+use ioc_stream::protocol::ErrorCode as FrameCode;
 
 /// Close code for a client silent for longer than `stream.client_timeout_secs`.
 pub const CLOSE_TIMEOUT: u16 = 4001;
@@ -167,7 +168,7 @@ async fn serve(
                         }
                         Some(Ok(AggregatedMessage::Text(text))) => session.handle(&text),
                         Some(Ok(AggregatedMessage::Binary(_))) => session.reject(
-                            ErrorCode::BinaryNotSupported.as_str(),
+                            FrameCode::BinaryNotSupported,
                             "send requests as JSON text frames",
                         ),
                         Some(Ok(AggregatedMessage::Ping(bytes))) => {
