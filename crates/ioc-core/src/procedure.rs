@@ -9,6 +9,9 @@ use serde::Serialize;
 use crate::Levels;
 use crate::reference::{ReferenceError, ReferenceErrors, read_csv};
 
+/// Longest procedure code accepted.
+pub const MAX_PROCEDURE_CODE_LEN: usize = 64;
+
 /// A procedure code of the national catalog, e.g. `2.000815`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -34,8 +37,10 @@ impl TryFrom<String> for ProcedureCode {
         if raw.is_empty() {
             return Err("is empty".to_owned());
         }
-        if raw.len() > 64 {
-            return Err(format!("{raw:?} is longer than 64 characters"));
+        if raw.len() > MAX_PROCEDURE_CODE_LEN {
+            return Err(format!(
+                "{raw:?} is longer than {MAX_PROCEDURE_CODE_LEN} characters"
+            ));
         }
         if raw
             .chars()

@@ -40,9 +40,9 @@ pub const FIELDS: [&str; 12] = [
 ];
 
 /// Longest dossier code accepted.
-pub const MAX_CODE_LEN: usize = 100;
+pub const MAX_CODE_LEN: usize = ioc_core::dossier::MAX_DOSSIER_CODE_LEN;
 /// Longest procedure code accepted.
-pub const MAX_PROCEDURE_LEN: usize = 64;
+pub const MAX_PROCEDURE_LEN: usize = ioc_core::procedure::MAX_PROCEDURE_CODE_LEN;
 
 /// One field's value as found in a record, whatever the wire format.
 #[derive(Debug, Clone, Copy)]
@@ -164,7 +164,8 @@ pub fn from_record(record: &impl Record, tree: &UnitTree) -> Result<Dossier, Fie
             "is given twice in the record; send each field once".to_owned(),
         ));
     }
-    let code = text(record, "code", MAX_CODE_LEN)
+    // DossierCode::parse checks the control characters.
+    let code = string(record, "code", MAX_CODE_LEN)
         .and_then(DossierCode::parse)
         .map_err(|e| fail("code", e))?;
     let unit_raw =
@@ -215,14 +216,21 @@ pub fn from_record(record: &impl Record, tree: &UnitTree) -> Result<Dossier, Fie
     })
 }
 
+/// A string field that is neither empty, longer than `max` characters,
+/// nor padded, and holds no control character.
 fn text<'a>(record: &'a impl Record, field: &str, max: usize) -> Result<&'a str, String> {
+    string(record, field, max).and_then(|s| ioc_core::text::check_plain(s).map(|()| s))
+}
+
+/// [`text`] but for the control characters, which the caller's type checks.
+fn string<'a>(record: &'a impl Record, field: &str, max: usize) -> Result<&'a str, String> {
     match record.get(field) {
         Raw::Text(s) if s.trim().is_empty() => Err("is empty".to_owned()),
         Raw::Text(s) if s.chars().count() > max => Err(format!("is longer than {max} characters")),
         Raw::Text(s) if s.trim() != s => Err(format!(
             "{s:?} has leading or trailing whitespace; send the code as the source system keeps it"
         )),
-        Raw::Text(s) => ioc_core::text::check_plain(s).map(|()| s),
+        Raw::Text(s) => Ok(s),
         Raw::Missing => Err("is required".to_owned()),
         other => Err(format!("expected a string, found {}", describe(other))),
     }

@@ -110,27 +110,20 @@ impl Sweeper {
     ) -> Result<Sweeper, StoreError> {
         let now = aggregates.now();
         let mut index = DueIndex::new(alerting.timeliness, &alerting.config.rules);
-        let position = if index.is_enabled() {
+        // The newest change the index reflects, to wait for on the feed.
+        let loaded_up_to = if index.is_enabled() {
             let mut open = Vec::new();
-            let position = store
+            let (position, open) = store
                 .run(move |conn| {
                     snapshot::read_open_with_due(conn, |state| open.push(state)).map(|p| (p, open))
                 })
                 .await?;
-            for state in &position.1 {
+            for state in &open {
                 index.apply(state, now);
             }
-            position.0
+            position.max_seq
         } else {
-            store
-                .run(|conn| {
-                    let max_seq = changes::last_seq(conn)?;
-                    Ok(snapshot::LogPosition {
-                        max_seq,
-                        recent: Vec::new(),
-                    })
-                })
-                .await?
+            store.run(changes::last_seq).await?
         };
         let last_seen = store
             .run(ioc_store::alerts::source_activity)
@@ -148,7 +141,7 @@ impl Sweeper {
             last_seen,
             unsaved_activity: HashMap::new(),
             activity_saved: Some(Instant::now()),
-            loaded_up_to: position.max_seq,
+            loaded_up_to,
             received_up_to: feed_newest,
         }));
         actix_web::rt::spawn(absorb(batches, watched.clone(), aggregates.clone()));
