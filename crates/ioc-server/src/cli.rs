@@ -21,7 +21,8 @@ use crate::telemetry;
 #[derive(Debug, Parser)]
 #[command(name = "ioc", version)]
 pub struct Cli {
-    /// Configuration file (default: config/base.toml when it exists).
+    /// Configuration file (default: config/base.toml when it exists, else the
+    /// configuration built into the binary).
     #[arg(long, global = true, env = "IOC_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do.
