@@ -14,6 +14,7 @@ pub const DESKS_WITH_ONLINE_PAYMENT: &str = "desks_with_online_payment";
 
 /// A campaign as configured in `config/campaigns/*.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Campaign {
     /// Identifier used in URLs and window names (`campaign:<id>`).
@@ -31,6 +32,7 @@ pub struct Campaign {
 
 /// How a value meets a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Comparison {
     /// At least.
     #[serde(rename = ">=")]
@@ -61,6 +63,7 @@ impl Comparison {
 /// goals for online public services (over 50% handled online, under 0.4%
 /// late, 80% of online services generating dossiers).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StandingTarget {
     /// The key.
     pub key: ioc_core::Key,
@@ -92,6 +95,7 @@ pub const STANDING_TARGETS: [StandingTarget; 3] = [
 
 /// One target: `key` `op` `value` for the units of `levels`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// A key of METRICS.md, or `desks_with_online_payment`.
@@ -140,6 +144,7 @@ impl Campaign {
 
 /// Progress against one target at one level.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetProgress {
     /// Key.
     pub key: String,
@@ -161,6 +166,7 @@ pub struct TargetProgress {
 
 /// One unit against one target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitProgress {
     /// Unit code.
     pub unit: String,
@@ -172,10 +178,19 @@ pub struct UnitProgress {
 
 /// A campaign's progress.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignProgress {
-    /// The campaign.
-    #[serde(flatten)]
-    pub campaign: Campaign,
+    /// Identifier.
+    pub id: String,
+    /// Name shown to people.
+    pub name: String,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub until: NaiveDate,
+    /// Targets.
+    #[serde(rename = "target")]
+    pub targets: Vec<Target>,
     /// Its window.
     pub window: Window,
     /// Progress per target and level.
@@ -257,7 +272,11 @@ pub fn progress(engine: &Engine, campaign: &Campaign, now: DateTime<Utc>) -> Cam
         }
     }
     CampaignProgress {
-        campaign: campaign.clone(),
+        id: campaign.id.clone(),
+        name: campaign.name.clone(),
+        from: campaign.from,
+        until: campaign.until,
+        targets: campaign.targets.clone(),
         window,
         progress: out,
     }

@@ -34,8 +34,28 @@ impl Serialize for Ratio {
     }
 }
 
+/// In OpenAPI, a ratio is its value: a number, or null without a denominator.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Ratio {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{ObjectBuilder, Type, schema::SchemaType};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
+            .description(Some(
+                "numerator / denominator, from 0 to 1; null when the denominator is zero",
+            ))
+            .minimum(Some(0.0))
+            .maximum(Some(1.0))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Ratio {}
+
 /// The keys of METRICS.md "Per unit U and window W", under their own names.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Keys {
     /// Dossiers received in the window.
     pub received: i64,

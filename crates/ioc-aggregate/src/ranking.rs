@@ -10,6 +10,7 @@ use crate::window::Window;
 
 /// Whether units are compared on their own dossiers or their whole subtree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// The unit's own dossiers.
@@ -40,6 +41,7 @@ impl Scope {
 
 /// One line of a ranking.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedUnit {
     /// Rank; ties share it (1, 2, 2, 4). `None` when unranked.
     pub rank: Option<usize>,

@@ -34,6 +34,7 @@ pub struct ScorePart {
 
 /// A score with its parts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Score {
     /// Label, e.g. "partial 766".
     pub label: String,
@@ -47,6 +48,7 @@ pub struct Score {
 
 /// One part of a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartScore {
     /// Indicator number.
     pub id: String,

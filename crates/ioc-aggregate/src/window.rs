@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// A half-open range of local days `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     /// First day.
     pub from: NaiveDate,

@@ -147,6 +147,21 @@ impl Serialize for Key {
     }
 }
 
+/// In OpenAPI, a key is one of the names of [`Key::ALL`].
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Key {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("A key of METRICS.md, under its API name."))
+            .enum_values(Some(Key::ALL.iter().map(|k| k.as_str())))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Key {}
+
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
         let name = String::deserialize(d)?;

@@ -12,6 +12,7 @@ use crate::scope::WriteScope;
 
 /// The answer to a batch: counts, and every rejected record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchReport {
     /// Versions that changed a dossier (new, or newer than stored).
     pub accepted: usize,

@@ -94,6 +94,20 @@ pub fn read(
             "envelope field `{field}` is given twice; send it once"
         )));
     }
+    for (field, value) in [("service", &envelope.service), ("madonvi", &envelope.unit)] {
+        let found = match value {
+            None | Some(Scalar::Null | Scalar::Text(_)) => continue,
+            // Some senders give the unit's code as a number.
+            Some(Scalar::Int(_)) if field == "madonvi" => continue,
+            Some(Scalar::Int(_)) => "a number",
+            Some(Scalar::Bool(_)) => "a boolean",
+            Some(Scalar::Float(_)) => "a fractional number",
+            Some(Scalar::Other(kind)) => kind,
+        };
+        return Err(BatchError::Shape(format!(
+            "envelope field `{field}` must be a string, not {found}"
+        )));
+    }
     if let Some(Scalar::Text(sent)) = &envelope.service
         && sent != service
     {

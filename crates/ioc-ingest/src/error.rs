@@ -95,6 +95,7 @@ impl FieldError {
 
 /// A rejected record, as reported to the sender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordError {
     /// 0-based position in the batch (line number − 1 for NDJSON).
     pub index: usize,

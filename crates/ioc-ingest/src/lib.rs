@@ -18,6 +18,8 @@ pub mod dvcqg;
 pub mod error;
 pub mod import;
 pub mod native;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod parse;
 pub mod scope;
 #[cfg(test)]

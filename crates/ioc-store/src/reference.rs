@@ -16,7 +16,8 @@ use crate::time::to_db;
 use crate::{AnyConnection, StoreError};
 
 /// What a load did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoadReport {
     /// Rows that were new.
     pub inserted: usize,

@@ -39,11 +39,13 @@ pub enum ErrorCode {
     TooManyTopics,
     /// A binary frame.
     BinaryNotSupported,
+    /// The server failed to render the topic; its log says why.
+    Internal,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 7] = [
+    pub const ALL: [ErrorCode; 8] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::UnknownOp,
@@ -51,6 +53,7 @@ impl ErrorCode {
         ErrorCode::InvalidTopic,
         ErrorCode::TooManyTopics,
         ErrorCode::BinaryNotSupported,
+        ErrorCode::Internal,
     ];
 
     /// The code as sent.
@@ -63,6 +66,7 @@ impl ErrorCode {
             ErrorCode::InvalidTopic => "invalid_topic",
             ErrorCode::TooManyTopics => "too_many_topics",
             ErrorCode::BinaryNotSupported => "binary_not_supported",
+            ErrorCode::Internal => "internal",
         }
     }
 }

@@ -10,6 +10,11 @@ pub const MAX_CODE_LEN: usize = 32;
 
 /// The stable code of a unit, e.g. the GSO code `25432`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(value_type = String, pattern = "^[A-Za-z0-9._-]{1,32}$", example = "25432")
+)]
 #[serde(transparent)]
 pub struct UnitCode(String);
 
