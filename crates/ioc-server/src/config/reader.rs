@@ -213,14 +213,18 @@ impl Reader {
     }
 }
 
-/// Where a configured path points: joined to the configuration file's
-/// directory when relative; with the built-in configuration, a default is a
-/// built-in file and a path `given` (in the environment) a file on disk.
+/// Where a configured path points. A default (a path not `given`) is the
+/// built-in file, whatever the configuration file, so that a file that sets
+/// only what it changes still runs on the shipped reference data. A path
+/// given in the configuration file is joined to the file's directory when
+/// relative; with the built-in configuration, a path given in the
+/// environment is a file on disk, relative to the working directory.
 pub(super) fn locate(base_dir: &Path, path: PathBuf, given: bool) -> PathBuf {
-    if base_dir == crate::builtin::base() && given {
-        path
-    } else {
-        resolve(base_dir, path)
+    let builtin = crate::builtin::base();
+    match (given, base_dir == builtin) {
+        (false, _) => resolve(builtin, path),
+        (true, true) => path,
+        (true, false) => resolve(base_dir, path),
     }
 }
 

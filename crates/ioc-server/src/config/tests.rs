@@ -63,23 +63,41 @@ fn base_toml_documents_every_key_with_its_default() {
         format!("{:?}", built_in.database)
     );
     assert_eq!(from_file.timeliness, built_in.timeliness);
-    assert_eq!(
+    // The file names reference files under its directory; the defaults are
+    // the same files as built in.
+    let builtin = format!("{}/", crate::builtin::base().display());
+    let same_files = |file: String, default: String| {
+        assert_eq!(
+            file.replace("\"config/", "\""),
+            default.replace(&builtin, "")
+        );
+    };
+    same_files(
         format!("{:?}", from_file.units),
-        format!("{:?}", built_in.units)
+        format!("{:?}", built_in.units),
     );
-    assert_eq!(
+    same_files(
         format!("{:?}", from_file.procedures),
-        format!("{:?}", built_in.procedures)
+        format!("{:?}", built_in.procedures),
+    );
+    same_files(
+        format!("{:?}", from_file.campaigns),
+        format!("{:?}", built_in.campaigns),
+    );
+    same_files(
+        format!("{:?}", from_file.scoring),
+        format!("{:?}", built_in.scoring),
+    );
+    same_files(
+        format!("{:?}", from_file.alerts),
+        format!("{:?}", built_in.alerts),
     );
     assert_eq!(from_file.log, built_in.log);
     assert_eq!(from_file.ingest, built_in.ingest);
-    assert_eq!(from_file.campaigns, built_in.campaigns);
-    assert_eq!(from_file.scoring, built_in.scoring);
     assert_eq!(from_file.rankings, built_in.rankings);
     assert_eq!(from_file.auth, built_in.auth);
     assert_eq!(from_file.stream, built_in.stream);
     assert_eq!(from_file.metrics, built_in.metrics);
-    assert_eq!(from_file.alerts, built_in.alerts);
 }
 
 #[test]
@@ -189,6 +207,28 @@ fn relative_reference_paths_follow_the_config_file() {
     assert_eq!(
         settings.procedures.files,
         [dir.join("p.csv"), PathBuf::from("/abs/q.csv")]
+    );
+}
+
+#[test]
+fn reference_files_a_config_file_does_not_name_are_the_built_in_ones() {
+    let dir = std::env::temp_dir().join(format!("ioc-config-defaults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("ioc.toml");
+    std::fs::write(&path, "[server]\nbind = \"127.0.0.1:9\"\n").expect("write");
+    let settings = Settings::load_from(Some(&path), []).expect("valid");
+    let _ = std::fs::remove_dir_all(&dir);
+    let builtin = crate::builtin::base();
+    assert_eq!(
+        settings.units.files,
+        [
+            builtin.join("units/binh_phuoc.csv"),
+            builtin.join("units/binh_phuoc_departments.csv")
+        ]
+    );
+    assert_eq!(
+        settings.procedures.files,
+        [builtin.join("procedures/sample_catalog.csv")]
     );
 }
 

@@ -165,7 +165,7 @@ fn config_check_names_every_mistake_and_fails() {
         "ioc.toml",
         &format!(
             "[units]\nfiles = [\"units.csv\"]\nformer_names = []\naliases = [\"missing.csv\"]\n\n[procedures]\nfiles = []\n\n\
-             [campaigns]\nfiles = []\n\n[scoring]\nfile = {:?}\n",
+             [campaigns]\nfiles = []\n\n[scoring]\nfile = {:?}\n\n[alerts]\nfile = \"alerts.toml\"\n",
             scoring.display().to_string()
         ),
     );
