@@ -344,6 +344,129 @@ test("the pages lay out levels, keys and targets from /api/v1/meta", async () =>
   await rankings.context().close();
 });
 
+test("the API reference at /api/docs shows every operation of /api/openapi.json, links its schemas, and filters", async () => {
+  const base = `http://127.0.0.1:${port}`;
+  // The reference and its document are public, even with reads behind tokens.
+  const response = await fetch(`${base}/api/openapi.json`);
+  assert.equal(response.status, 200, "GET /api/openapi.json without a token");
+  const spec = await response.json();
+  assert.match(spec.openapi, /^3\.1\./);
+  const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+  const operations = Object.entries(spec.paths).flatMap(([path, item]) =>
+    methods.filter((method) => item[method]).map((method) => ({ method, path, item, op: item[method] })));
+  assert.ok(operations.length >= 2, "the document has operations");
+  // Each operation's anchor is op-<operationId>: they must be unique.
+  const ids = operations.map((o) => o.op.operationId).filter(Boolean);
+  assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), [], "duplicate operationIds");
+  const key = (o) => `${o.method.toUpperCase()} ${o.path}`;
+  const pointer = (ref) => ref.slice(2).split("/").map((p) => decodeURIComponent(p).replaceAll("~1", "/").replaceAll("~0", "~"))
+    .reduce((node, part) => node?.[part], spec);
+  const deref = (v) => (typeof v?.$ref === "string" ? deref(pointer(v.$ref)) : v);
+
+  const firstError = errors.length;
+  const foreign = [];
+  const open = async (path) => {
+    const page = await newPage(1440, 900);
+    page.on("request", (r) => {
+      const url = new URL(r.url());
+      if (url.protocol !== "data:" && url.origin !== base) foreign.push(r.url());
+    });
+    await page.goto(base + path);
+    await page.waitForSelector("body[data-state=ready], body[data-state=error]");
+    assert.equal(await page.evaluate(() => document.body.dataset.state), "ready", await page.locator("main").textContent());
+    return page;
+  };
+  const page = await open("/api/docs");
+  assert.ok((await page.locator("#title").textContent()).includes(spec.info.title));
+  if (spec.info.version) assert.equal(await page.locator("#version").textContent(), `v${spec.info.version}`);
+
+  // Every path × method, once, visible, with its summary, parameters,
+  // responses (each media type) and whether it needs a token.
+  const shown = await page.locator(".op").evaluateAll((sections) => sections.map((s) => ({
+    method: s.dataset.method, path: s.dataset.path, id: s.id, visible: s.getClientRects().length > 0,
+    text: s.querySelector(".path").textContent, summary: s.querySelector(".summary")?.textContent ?? "",
+    parameters: [...s.querySelectorAll("table.params tbody tr")].map((r) => `${r.dataset.in} ${r.dataset.param}`),
+    responses: [...s.querySelectorAll(".response")].map((r) => [r.dataset.status, [...r.querySelectorAll(".media-type")].map((m) => m.textContent)]),
+    open: s.querySelector(".security").textContent.includes("No token needed"),
+  })));
+  assert.deepEqual(shown.map(key).sort(), operations.map(key).sort(), "every operation once");
+  for (const o of operations) {
+    const s = shown.find((x) => x.method === o.method && x.path === o.path);
+    assert.ok(s.visible, key(o));
+    assert.equal(s.text, o.path);
+    if (o.op.operationId) assert.equal(s.id, `op-${o.op.operationId}`, key(o));
+    assert.equal(s.summary, o.op.summary || o.item.summary || "", key(o));
+    const own = (o.op.parameters ?? []).map(deref);
+    const all = [...(o.item.parameters ?? []).map(deref).filter((p) => !own.some((q) => q.name === p.name && q.in === p.in)), ...own];
+    assert.deepEqual([...s.parameters].sort(), all.map((p) => `${p.in} ${p.name}`).sort(), key(o));
+    assert.deepEqual(s.responses, Object.entries(o.op.responses ?? {}).map(([status, r]) => [status, Object.keys(deref(r).content ?? {})]), key(o));
+    const needsToken = (o.op.security ?? spec.security ?? []).some((r) => Object.keys(r).length > 0);
+    assert.equal(s.open, !needsToken, `${key(o)}: security`);
+  }
+  assert.equal(await page.locator("#nav a[href^='#op-']").count(), operations.length, "each operation in the navigation");
+  const schemaNames = Object.keys(spec.components?.schemas ?? {});
+  assert.deepEqual((await page.locator(".schema[data-schema]").evaluateAll((s) => s.map((x) => x.dataset.schema))).sort(),
+    [...schemaNames].sort(), "a block per component schema");
+  await page.screenshot({ path: join(shots, "api-docs-1440x900.png") });
+
+  // A $ref in an operation is a link that moves to its schema's block.
+  assert.ok(await page.locator(".op a.ref").count() > 0, "operations refer to component schemas");
+  const ref = page.locator(".op a.ref:visible").first();
+  const [href, name] = [await ref.getAttribute("href"), await ref.textContent()];
+  assert.equal(decodeURIComponent(href.slice(1)), `schema-${name}`);
+  assert.ok(schemaNames.includes(name), name);
+  const atTop = (id) => page.evaluate((id) => {
+    const top = document.getElementById(id).getBoundingClientRect().top;
+    const bottom = Math.ceil(scrollY + innerHeight) >= document.documentElement.scrollHeight - 1;
+    return top >= -1 && (top < 100 || (bottom && top < innerHeight));
+  }, id);
+  assert.equal(await atTop(`schema-${name}`), false, "the schema starts out of view");
+  await ref.click();
+  await page.waitForFunction((h) => location.hash === h, href);
+  assert.equal(await atTop(`schema-${name}`), true, `scrolled to ${name}`);
+  assert.equal(await page.locator(`[id="schema-${name}"]`).getAttribute("data-schema"), name);
+
+  // The filter keeps what matches in path, summary, tag (or method,
+  // operationId), hides the rest, here and in the navigation.
+  const fields = (o) => [o.method, o.path, o.op.summary || o.item.summary || "", o.op.operationId ?? "", ...(o.op.tags?.length ? o.op.tags : ["Other"])]
+    .map((f) => String(f).toLowerCase());
+  const matching = (q) => operations.filter((o) => fields(o).some((f) => f.includes(q.toLowerCase())));
+  const query = operations.map((o) => o.path).sort((a, b) => matching(a).length - matching(b).length)[0];
+  const expected = matching(query);
+  assert.ok(expected.length >= 1 && expected.length < operations.length, query);
+  const visible = (selector) => page.locator(selector).evaluateAll((nodes) => nodes.filter((n) => n.getClientRects().length > 0).length);
+  const visibleOps = () => page.locator(".op").evaluateAll((ss) => ss.filter((s) => s.getClientRects().length > 0).map((s) => `${s.dataset.method.toUpperCase()} ${s.dataset.path}`));
+  await page.fill("#filter", query);
+  assert.deepEqual((await visibleOps()).sort(), expected.map(key).sort(), `filtered by ${query}`);
+  assert.equal(await visible("#nav a[href^='#op-']"), expected.length);
+  await page.fill("#filter", "");
+  assert.equal((await visibleOps()).length, operations.length);
+  await page.context().close();
+
+  // A deep link to the last operation scrolls to it once the page is drawn.
+  const last = shown.at(-1);
+  const linked = await open(`/api/docs#${encodeURIComponent(last.id)}`);
+  await linked.waitForFunction((id) => {
+    const top = document.getElementById(id).getBoundingClientRect().top;
+    return top >= -1 && top < innerHeight;
+  }, last.id);
+  assert.ok(await linked.evaluate(() => scrollY > 0), "scrolled down to the operation");
+  await linked.context().close();
+
+  assert.deepEqual(errors.slice(firstError), [], "no console or page errors");
+  assert.deepEqual(foreign, [], "no request outside the page's origin");
+
+  // Without its document the page says so (a context of its own: the
+  // failed fetch is an expected console error there).
+  const context = await browser.newContext();
+  const broken = await context.newPage();
+  await broken.route("**/api/openapi.json", (route) => route.fulfill({ status: 503, contentType: "application/json", body: "{\"error\":\"unavailable\",\"message\":\"test\"}" }));
+  await broken.goto(`${base}/api/docs`);
+  await broken.waitForSelector("body[data-state=error] #error");
+  assert.match(await broken.locator("#error").textContent(), /could not be loaded.*HTTP 503/s);
+  await context.close();
+});
+
 test("no console errors", () => {
   assert.deepEqual(errors, []);
 });

@@ -7,11 +7,33 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use ioc_ingest::BatchError;
 use ioc_store::StoreError;
-use serde_json::json;
+use serde::Serialize;
 
 mod code;
 
 pub use code::ErrorCode;
+
+/// The body of every error answer of the HTTP API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The stable code.
+    pub error: ErrorCode,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+/// The body of an error answer of the DVCQG endpoints, in the portal's
+/// terms plus ioc's code.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DvcqgErrorBody {
+    /// Always `-1`: the request as a whole was refused.
+    #[schema(example = "-1")]
+    pub error_code: String,
+    /// The stable code.
+    pub error: ErrorCode,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -98,11 +120,11 @@ impl ApiError {
     /// endpoints that stand in for the national portal.
     pub fn dvcqg_response(&self) -> HttpResponse {
         self.log();
-        self.builder().json(json!({
-            "error_code": "-1",
-            "error": self.code().as_str(),
-            "message": self.public_message(),
-        }))
+        self.builder().json(DvcqgErrorBody {
+            error_code: "-1".to_owned(),
+            error: self.code(),
+            message: self.public_message(),
+        })
     }
 
     fn builder(&self) -> actix_web::HttpResponseBuilder {
@@ -140,10 +162,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         self.log();
-        self.builder().json(json!({
-            "error": self.code().as_str(),
-            "message": self.public_message(),
-        }))
+        self.builder().json(ErrorBody {
+            error: self.code(),
+            message: self.public_message(),
+        })
     }
 }
 

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod pipeline;
 pub mod reference;
 pub mod routes;

@@ -9,15 +9,19 @@ use anyhow::Context;
 use ioc_core::{Clock, SystemClock};
 use ioc_stream::{Hub, HubConfig};
 use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
 
 use crate::aggregates::{self, AggregateConfig};
 use crate::alerting::{Alerting, AlertingConfig};
 use crate::bootstrap;
 use crate::config::{Settings, StreamSettings};
 use crate::metrics::Metrics;
+use crate::openapi::{self, ApiDoc};
 use crate::pipeline::Pipeline;
 use crate::reference::{read_alert_rules, read_campaigns, read_score_model};
 use crate::routes;
+use crate::routes::docs::ApiDocument;
 use crate::state::AppState;
 use crate::telemetry::RedactedSpan;
 use crate::unit_metrics::UnitMetrics;
@@ -155,34 +159,20 @@ impl Application {
         });
         let hub = state.hub.clone();
         let alerting = state.alerting.clone();
+        let document = web::Data::new(api_document(openapi::Access {
+            public_read: settings.auth.public_read,
+            metrics_public: settings.metrics.public,
+        })?);
         let mut server = HttpServer::new(move || {
-            App::new()
+            routes::mount(App::new().into_utoipa_app())
+                .into_app()
                 .wrap(security_headers())
                 .wrap(actix_web::middleware::from_fn(record_http))
                 .wrap(TracingLogger::<RedactedSpan>::new())
                 .app_data(state.clone())
-                .service(routes::health::healthz)
-                .service(routes::health::readyz)
-                .service(routes::metrics::metrics)
-                .service(routes::ingest::post_dossiers)
-                .service(routes::ingest::dvcqg_sync)
-                .service(routes::ingest::dvcqg_progress)
-                .service(routes::ingest::put_procedures)
-                .service(routes::read::meta)
-                .service(routes::read::overview)
-                .service(routes::read::unit_keys)
-                .service(routes::read::rankings)
-                .service(routes::read::campaigns)
-                .service(routes::read::campaign_progress)
-                .service(routes::stream::ws)
-                .service(routes::read::trend)
-                .service(routes::alerts::list)
-                .service(routes::alerts::rollup)
-                .service(routes::alerts::show)
-                .service(routes::alerts::acknowledge)
-                .service(routes::pages::wall)
-                .service(routes::pages::rankings)
-                .service(routes::pages::asset)
+                .app_data(document.clone())
+                .app_data(routes::params::query_config())
+                .default_service(web::to(routes::docs::unrouted))
         })
         .on_connect(routes::stream::Connection::record)
         .client_request_timeout(settings.server.header_read_timeout)
@@ -251,6 +241,15 @@ const TOKEN_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 /// How often live topics are rendered again with no change published, so
 /// that a new local day reaches screens.
 const HUB_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The OpenAPI document of the routes `routes::mount` mounts, as `access`
+/// opens them.
+pub fn api_document(access: openapi::Access) -> anyhow::Result<ApiDocument> {
+    let (_, paths) =
+        routes::mount(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    ApiDocument::new(&openapi::document(paths, access))
+        .context("cannot encode the OpenAPI document")
+}
 
 /// Records each request's duration by route pattern, method and status.
 async fn record_http(

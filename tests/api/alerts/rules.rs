@@ -170,9 +170,11 @@ async fn acknowledging_needs_an_operator_token_and_a_known_alert() {
         (400, json!("malformed_json")),
         "{body}"
     );
-    // A note over 2,000 characters, and a body over 16 KiB, are refused.
+    // A note over 2,000 characters is refused, even one that fits in the
+    // body escaped as surrogate pairs; a body over 32 KiB too.
     let long_note = json!({"note": "ư".repeat(2_001)}).to_string();
-    let oversized = json!({"note": "x".repeat(20_000)}).to_string();
+    let escaped = format!("{{\"note\": \"{}\"}}", "\\ud83c\\udffb".repeat(2_001));
+    let oversized = json!({"note": "x".repeat(40_000)}).to_string();
     for (body, status, error, says) in [
         (
             long_note,
@@ -181,10 +183,16 @@ async fn acknowledging_needs_an_operator_token_and_a_known_alert() {
             "note: longer than 2000 characters",
         ),
         (
+            escaped,
+            400,
+            "invalid_parameter",
+            "note: longer than 2000 characters",
+        ),
+        (
             oversized,
             413,
             "payload_too_large",
-            "exceeds the limit of 16384 bytes",
+            "exceeds the limit of 32768 bytes",
         ),
     ] {
         let (got, answer) = app

@@ -26,8 +26,8 @@ use crate::pipeline::Batches;
 use crate::webhook::{Delivery, Webhooks};
 use board::Board;
 use sweeper::Sweeper;
-pub use views::{alert_view, event_view};
-use views::{rollup_unit, unit_view};
+pub use views::{AlertState, AlertUnit, AlertView, EventView, alert_view, event_view};
+use views::{AlertsTopic, EventAbout, TopicEvent, rollup_unit};
 
 /// Events read per query.
 const PAGE: i64 = 10_000;
@@ -53,7 +53,7 @@ pub struct AlertingConfig {
     pub views_changed: watch::Sender<u64>,
 }
 /// Active alerts of one rollup unit (a district or department).
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Rollup {
     /// The unit's name.
     pub name: Option<String>,
@@ -281,23 +281,20 @@ impl Alerting {
         let board = self.board();
         let mut urgent: Vec<&Alert> = board.active.values().collect();
         urgent.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.id.cmp(&a.id)));
-        let items: serde_json::Map<String, Value> = urgent
+        let items = urgent
             .into_iter()
             .take(self.config.topic_items)
             .map(|a| (a.id.to_string(), self.view(a, now)))
             .collect();
-        let events: serde_json::Map<String, Value> = board
+        let events = board
             .recent
             .iter()
             .map(|(e, key)| {
-                let mut view = event_view(e);
-                if let Some(key) = key {
-                    view["rule"] = json!(key.rule);
-                    view["unit"] = unit_view(&self.tree, &key.unit);
-                    view["source"] = json!((!key.source.is_empty()).then_some(&key.source));
-                    view["dossier"] = json!((!key.dossier.is_empty()).then_some(&key.dossier));
-                }
-                (e.seq.to_string(), view)
+                let event = TopicEvent {
+                    event: event_view(e),
+                    about: key.as_ref().map(|key| EventAbout::of(&self.tree, key)),
+                };
+                (e.seq.to_string(), event)
             })
             .collect();
         let unacknowledged = board
@@ -305,17 +302,17 @@ impl Alerting {
             .values()
             .filter(|a| a.acknowledged.is_none())
             .count();
-        json!({
-            "active": board.active.len(),
-            "unacknowledged": unacknowledged,
-            "rollup": self.rollup_of(&board),
-            "items": items,
-            "events": events,
+        json!(AlertsTopic {
+            active: board.active.len(),
+            unacknowledged,
+            rollup: self.rollup_of(&board),
+            items,
+            events,
         })
     }
 
     /// An alert as the API shows it.
-    fn view(&self, alert: &Alert, now: DateTime<Utc>) -> Value {
+    fn view(&self, alert: &Alert, now: DateTime<Utc>) -> AlertView {
         alert_view(&self.tree, self.timeliness, alert, now)
     }
 

@@ -12,6 +12,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such unit, campaign, alert or other resource.
     NotFound,
+    /// 405: a path of the API with a method it does not take.
+    MethodNotAllowed,
     /// 409: the request conflicts with the resource's state.
     Conflict,
     /// 408: the body did not arrive in time.
@@ -45,12 +47,36 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Conflict,
+        ErrorCode::RequestTimeout,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::InsufficientStorage,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+        ErrorCode::EmptyBody,
+        ErrorCode::MalformedJson,
+        ErrorCode::InvalidBatch,
+        ErrorCode::InvalidCatalog,
+        ErrorCode::UnknownUnit,
+        ErrorCode::UnreadableBody,
+        ErrorCode::InvalidParameter,
+        ErrorCode::NotWebsocket,
+    ];
+
     /// The code as sent on the wire, in snake case.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PayloadTooLarge => "payload_too_large",
@@ -70,47 +96,51 @@ impl ErrorCode {
     }
 }
 
+/// In OpenAPI, a code is one of the strings of [`ErrorCode::ALL`].
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some(
+                "A stable error code clients switch on (docs/API.md, Errors).",
+            ))
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorCode {}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
 
     use super::ErrorCode;
 
-    /// Every variant, in declaration order.
-    const ALL: [ErrorCode; 18] = [
-        ErrorCode::Unauthorized,
-        ErrorCode::Forbidden,
-        ErrorCode::NotFound,
-        ErrorCode::Conflict,
-        ErrorCode::RequestTimeout,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::InsufficientStorage,
-        ErrorCode::Unavailable,
-        ErrorCode::Internal,
-        ErrorCode::EmptyBody,
-        ErrorCode::MalformedJson,
-        ErrorCode::InvalidBatch,
-        ErrorCode::InvalidCatalog,
-        ErrorCode::UnknownUnit,
-        ErrorCode::UnreadableBody,
-        ErrorCode::InvalidParameter,
-        ErrorCode::NotWebsocket,
-    ];
-
     const API_DOC: &str = include_str!("../../../../docs/API.md");
 
     #[test]
     fn all_lists_every_variant_once() {
-        let distinct: HashSet<ErrorCode> = ALL.into_iter().collect();
-        assert_eq!(distinct.len(), ALL.len(), "a variant is listed twice");
-        for code in ALL {
+        let distinct: HashSet<ErrorCode> = ErrorCode::ALL.into_iter().collect();
+        assert_eq!(
+            distinct.len(),
+            ErrorCode::ALL.len(),
+            "a variant is listed twice"
+        );
+        for code in ErrorCode::ALL {
             // Exhaustive: a new variant does not compile until it is named
             // here, a reminder to list it in ALL as well.
             match code {
                 ErrorCode::Unauthorized
                 | ErrorCode::Forbidden
                 | ErrorCode::NotFound
+                | ErrorCode::MethodNotAllowed
                 | ErrorCode::Conflict
                 | ErrorCode::RequestTimeout
                 | ErrorCode::PayloadTooLarge
@@ -132,8 +162,12 @@ mod tests {
 
     #[test]
     fn codes_are_unique_snake_case() {
-        let strings: HashSet<&str> = ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(strings.len(), ALL.len(), "two variants share a string");
+        let strings: HashSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            strings.len(),
+            ErrorCode::ALL.len(),
+            "two variants share a string"
+        );
         for code in strings {
             let snake = !code.is_empty()
                 && !code.starts_with('_')
@@ -146,7 +180,7 @@ mod tests {
 
     #[test]
     fn every_code_is_documented_in_the_api_doc() {
-        for code in ALL {
+        for code in ErrorCode::ALL {
             let quoted = format!("`{}`", code.as_str());
             assert!(
                 API_DOC.contains(&quoted),

@@ -5,14 +5,15 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use ioc_aggregate::ranking::Scope;
 use ioc_core::alert::Severity;
 use ioc_store::alerts::{AckOutcome, Filter};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::alerting::{alert_view, event_view};
+use crate::alerting::{AlertView, EventView, Rollup, alert_view, event_view};
 use crate::auth::{self, Role};
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::{AckErrors, ReadErrors, ResourceErrors};
 use crate::routes::body::read_body;
-use crate::routes::params::{Query, authorize, bounded, scope};
+use crate::routes::params::{ScopeParams, authorize, bounded};
 use crate::state::AppState;
 use crate::views::bad;
 
@@ -20,14 +21,47 @@ use crate::views::bad;
 const MAX_PER_PAGE: i64 = 500;
 /// Longest acknowledgement note, in characters.
 const MAX_NOTE_CHARS: usize = 2_000;
-/// Largest acknowledgement body, in bytes (a note of 2,000 characters in
-/// any script fits).
-const MAX_ACK_BODY_BYTES: usize = 16 * 1024;
+/// Largest acknowledgement body, in bytes: a note of 2,000 characters fits
+/// even when every one is escaped as a JSON surrogate pair (`\ud83c\udffb`,
+/// 12 bytes), as `JSON.stringify` of an emoji or Python's `json.dumps` send.
+const MAX_ACK_BODY_BYTES: usize = 32 * 1024;
 /// What a 413 of an acknowledgement advises.
 const ACK_ADVICE: &str = "; an acknowledgement takes {\"note\"} of at most 2,000 characters";
 
-fn filter(query: &Query, state: &AppState) -> Result<Filter, ApiError> {
-    let active = match query.get("state").map(String::as_str) {
+/// Which alerts to list, and which page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertFilterParams {
+    /// `active` (the default), `cleared` or `all`.
+    #[param(pattern = "^(active|cleared|all)$")]
+    pub state: Option<String>,
+    /// `acknowledged`, `unacknowledged` or `all` (the default).
+    #[param(pattern = "^(acknowledged|unacknowledged|all)$")]
+    pub ack: Option<String>,
+    /// Alerts of this unit: with `scope=tree` (the default) its subtree.
+    pub unit: Option<String>,
+    /// Severities, comma-separated: `info`, `warning`, `critical`.
+    #[param(
+        pattern = "^(info|warning|critical)(,(info|warning|critical))*$",
+        example = "warning,critical"
+    )]
+    pub severity: Option<String>,
+    /// Alerts of this rule.
+    pub rule: Option<String>,
+    /// The page, from 1.
+    #[param(value_type = Option<i32>, minimum = 1)]
+    pub page: Option<String>,
+    /// Alerts per page: 1 to 500 (50 by default).
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 500)]
+    pub per_page: Option<String>,
+}
+
+fn filter(
+    params: &AlertFilterParams,
+    scope: &ScopeParams,
+    state: &AppState,
+) -> Result<Filter, ApiError> {
+    let active = match params.state.as_deref() {
         None | Some("active") => Some(true),
         Some("cleared") => Some(false),
         Some("all") => None,
@@ -38,7 +72,7 @@ fn filter(query: &Query, state: &AppState) -> Result<Filter, ApiError> {
             ));
         }
     };
-    let acknowledged = match query.get("ack").map(String::as_str) {
+    let acknowledged = match params.ack.as_deref() {
         None | Some("all") => None,
         Some("acknowledged") => Some(true),
         Some("unacknowledged") => Some(false),
@@ -57,15 +91,18 @@ fn filter(query: &Query, state: &AppState) -> Result<Filter, ApiError> {
             )
         })
     };
-    let severities = query
-        .get("severity")
+    let severities = params
+        .severity
+        .as_deref()
         .map(|raw| raw.split(',').map(severity).collect::<Result<Vec<_>, _>>())
         .transpose()?;
-    let units = query
-        .get("unit")
+    let scope = scope.scope(Scope::Tree)?;
+    let units = params
+        .unit
+        .as_deref()
         .map(|raw| {
             let code = state.views.unit_code(raw)?;
-            Ok::<_, ApiError>(match scope(query, Scope::Tree)? {
+            Ok::<_, ApiError>(match scope {
                 Scope::Tree => state
                     .tree
                     .subtree(&code)
@@ -81,42 +118,104 @@ fn filter(query: &Query, state: &AppState) -> Result<Filter, ApiError> {
         acknowledged,
         units,
         severities,
-        rule: query.get("rule").cloned(),
+        rule: params.rule.clone(),
     })
+}
+
+/// One page of alerts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertPage {
+    /// The page, from 1.
+    pub page: i64,
+    /// Alerts per page.
+    pub per_page: i64,
+    /// Alerts matching the filter, on every page.
+    pub total: i64,
+    /// This page's alerts, newest first.
+    pub items: Vec<AlertView>,
+}
+
+/// An alert with its whole history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertHistory {
+    /// The alert.
+    #[serde(flatten)]
+    pub alert: AlertView,
+    /// Every transition, in the order of the event log.
+    pub events: Vec<EventView>,
+}
+
+/// An alert just acknowledged, with the acknowledgement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Acknowledged {
+    /// The alert.
+    #[serde(flatten)]
+    pub alert: AlertView,
+    /// The acknowledgement's event.
+    pub event: EventView,
 }
 
 /// `GET /api/v1/alerts?state=&ack=&unit=&scope=&severity=&rule=&page=&per_page=`:
 /// alerts newest first, one page at a time.
+#[utoipa::path(
+    operation_id = "list_alerts",
+    tag = "alerts",
+    params(AlertFilterParams, ScopeParams),
+    responses((status = 200, description = "One page of alerts", body = AlertPage, links(
+            ("show" = (operation_id = "show_alert", parameters(("id" = "$response.body#/items/0/id")))),
+            ("acknowledge" = (operation_id = "acknowledge_alert", parameters(("id" = "$response.body#/items/0/id"))))
+        )), ResourceErrors),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/alerts")]
 pub async fn list(
     req: HttpRequest,
-    query: Query,
+    filter_params: web::Query<AlertFilterParams>,
+    scope_params: web::Query<ScopeParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
-    let filter = filter(&query, &state)?;
-    let page = bounded(&query, "page", 1, i64::from(u32::MAX), "a whole number")?;
-    let per_page = bounded(&query, "per_page", 50, MAX_PER_PAGE, "a whole number")?;
+    let filter = filter(&filter_params, &scope_params, &state)?;
+    let page = bounded(
+        filter_params.page.as_deref(),
+        "page",
+        1,
+        i64::from(i32::MAX),
+        "a whole number",
+    )?;
+    let per_page = bounded(
+        filter_params.per_page.as_deref(),
+        "per_page",
+        50,
+        MAX_PER_PAGE,
+        "a whole number",
+    )?;
     let offset = (page - 1) * per_page;
     let (alerts, total) = state
         .store
         .run_bounded(move |conn| ioc_store::alerts::list(conn, &filter, offset, per_page))
         .await?;
     let now = state.aggregates.now();
-    let items: Vec<_> = alerts
+    let items = alerts
         .iter()
         .map(|a| alert_view(&state.tree, state.timeliness, a, now))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "items": items,
-    })))
+    Ok(HttpResponse::Ok().json(AlertPage {
+        page,
+        per_page,
+        total,
+        items,
+    }))
 }
 
 /// `GET /api/v1/alerts/rollup`: active alerts counted per district or
 /// department (all, unacknowledged, per severity), as on the wall.
+#[utoipa::path(
+    operation_id = "alert_rollup",
+    tag = "alerts",
+    responses((status = 200, description = "By the rollup unit's code", body = std::collections::BTreeMap<String, Rollup>), ReadErrors),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/alerts/rollup")]
 pub async fn rollup(
     req: HttpRequest,
@@ -132,6 +231,13 @@ fn alert_id(raw: &str) -> Result<i64, ApiError> {
 }
 
 /// `GET /api/v1/alerts/{id}`: one alert and every transition, with who and when.
+#[utoipa::path(
+    operation_id = "show_alert",
+    tag = "alerts",
+    params(("id" = i64, Path, description = "The alert's id", example = 1)),
+    responses((status = 200, description = "The alert and its history", body = AlertHistory), ResourceErrors),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/alerts/{id}")]
 pub async fn show(
     req: HttpRequest,
@@ -146,25 +252,37 @@ pub async fn show(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no alert has id {id}")))?;
     let (alert, events) = found;
-    let mut view = alert_view(
-        &state.tree,
-        state.timeliness,
-        &alert,
-        state.aggregates.now(),
-    );
-    view["events"] = events.iter().map(event_view).collect();
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(AlertHistory {
+        alert: alert_view(
+            &state.tree,
+            state.timeliness,
+            &alert,
+            state.aggregates.now(),
+        ),
+        events: events.iter().map(event_view).collect(),
+    }))
 }
 
-/// The body of an acknowledgement; it may be empty.
-#[derive(Debug, Default, Deserialize)]
+/// The body of an acknowledgement; it may be empty or `null`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AckBody {
+pub struct AckBody {
+    /// Why, or what was done: at most 2,000 characters.
+    #[schema(max_length = 2000)]
     note: Option<String>,
 }
 
 /// `POST /api/v1/alerts/{id}/ack` (operator token), optionally with
 /// `{"note": "…"}`: records who acknowledged the alert and when.
+#[utoipa::path(
+    operation_id = "acknowledge_alert",
+    tag = "alerts",
+    params(("id" = i64, Path, description = "The alert's id")),
+    request_body(content = Option<AckBody>, content_type = "application/json",
+        description = "Optional: an empty body acknowledges without a note"),
+    responses((status = 200, description = "Acknowledged now", body = Acknowledged), AckErrors),
+    security(("bearer" = []))
+)]
 #[post("/api/v1/alerts/{id}/ack")]
 pub async fn acknowledge(
     req: HttpRequest,
@@ -185,10 +303,12 @@ pub async fn acknowledge(
     let body: AckBody = if body.iter().all(u8::is_ascii_whitespace) {
         AckBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
-            code: ErrorCode::MalformedJson,
-            message: format!("the body must be {{\"note\": \"…\"}} or empty: {e}"),
-        })?
+        serde_json::from_slice::<Option<AckBody>>(&body)
+            .map_err(|e| ApiError::BadRequest {
+                code: ErrorCode::MalformedJson,
+                message: format!("the body must be {{\"note\": \"…\"}}, null or empty: {e}"),
+            })?
+            .unwrap_or_default()
     };
     if let Some(note) = &body.note
         && note.chars().count() > MAX_NOTE_CHARS
@@ -216,9 +336,10 @@ pub async fn acknowledge(
                 tracing::warn!(message = "Cannot refresh the alert board.", error = %e);
             }
             state.alerting.notify();
-            let mut view = alert_view(&state.tree, state.timeliness, &alert, now);
-            view["event"] = event_view(&event);
-            Ok(HttpResponse::Ok().json(view))
+            Ok(HttpResponse::Ok().json(Acknowledged {
+                alert: alert_view(&state.tree, state.timeliness, &alert, now),
+                event: event_view(&event),
+            }))
         }
         AckOutcome::Already(alert) => {
             let ack = alert.acknowledged.as_ref();

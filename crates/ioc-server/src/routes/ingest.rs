@@ -7,17 +7,32 @@ use std::time::Instant;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, put, web};
 use ioc_core::{Catalog, Source, Status, UnitTree};
+use ioc_ingest::openapi::{DvcqgProgressBody, DvcqgSyncBody, NativeRecord};
 use ioc_ingest::{Admission, BatchError, BatchReport, ParsedBatch, dvcqg};
 use ioc_store::reference::{self, LoadReport};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{self, Principal, Role};
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::{CatalogCsv, DvcqgErrors, NdjsonRecords, WriteErrors};
 use crate::routes::body::read_body;
 use crate::state::AppState;
 
 /// `POST /api/v1/dossiers`: a JSON array (`application/json`) or NDJSON
 /// (`application/x-ndjson`) of dossier versions in the native schema.
+#[utoipa::path(
+    tag = "ingest",
+    request_body(
+        description = "At most `ingest.max_batch_records` records and `ingest.max_body_bytes` bytes",
+        content((Vec<NativeRecord> = "application/json"), (NdjsonRecords = "application/x-ndjson"))
+    ),
+    responses(
+        (status = 200, description = "Committed: the counts, and each rejected record with its index, code, field and reason", body = BatchReport),
+        WriteErrors
+    ),
+    security(("bearer" = []))
+)]
 #[post("/api/v1/dossiers")]
 pub async fn post_dossiers(
     req: HttpRequest,
@@ -46,6 +61,15 @@ pub async fn post_dossiers(
 }
 
 /// `POST /api/v1/dvcqg/DongBoHoSoMC`: dossiers in the DVCQG sync format.
+#[utoipa::path(
+    tag = "dvcqg",
+    request_body(content = DvcqgSyncBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed; `error_code` is `0`, or `-2` when records were rejected", body = DvcqgAnswer),
+        DvcqgErrors
+    ),
+    security(("bearer" = []))
+)]
 #[post("/api/v1/dvcqg/DongBoHoSoMC")]
 pub async fn dvcqg_sync(
     req: HttpRequest,
@@ -73,6 +97,15 @@ pub async fn dvcqg_sync(
 
 /// `POST /api/v1/dvcqg/CapNhatTienDoHoSoMC`: progress steps that move the
 /// status of dossiers already sent.
+#[utoipa::path(
+    tag = "dvcqg",
+    request_body(content = DvcqgProgressBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed; `error_code` is `0`, or `-2` when steps were rejected", body = DvcqgAnswer),
+        DvcqgErrors
+    ),
+    security(("bearer" = []))
+)]
 #[post("/api/v1/dvcqg/CapNhatTienDoHoSoMC")]
 pub async fn dvcqg_progress(
     req: HttpRequest,
@@ -101,6 +134,15 @@ pub async fn dvcqg_progress(
 /// `PUT /api/v1/procedures` (admin): the procedure catalog as CSV
 /// (`text/csv`, the format of `config/procedures/*.csv`), inserted or
 /// updated; procedures not in the body are kept.
+#[utoipa::path(
+    tag = "catalog",
+    request_body(content = CatalogCsv, content_type = "text/csv"),
+    responses(
+        (status = 200, description = "The catalog was written", body = LoadReport),
+        WriteErrors
+    ),
+    security(("bearer" = []))
+)]
 #[put("/api/v1/procedures")]
 pub async fn put_procedures(
     req: HttpRequest,
@@ -135,11 +177,7 @@ pub async fn put_procedures(
         updated = report.updated,
         unchanged = report.unchanged
     );
-    Ok(HttpResponse::Ok().json(json!({
-        "inserted": report.inserted,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-    })))
+    Ok(HttpResponse::Ok().json(report))
 }
 
 /// Authenticates an ingest token and returns it with its source.
@@ -229,6 +267,19 @@ fn finish(
     );
 }
 
+/// The answer of the DVCQG endpoints to a batch that was committed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DvcqgAnswer {
+    /// `0` when every record was taken, `-2` when some were rejected.
+    #[schema(example = "0")]
+    pub error_code: String,
+    /// What happened, in Vietnamese.
+    pub message: String,
+    /// The counts and the rejected records.
+    #[serde(flatten)]
+    pub report: BatchReport,
+}
+
 fn dvcqg_answer(result: Result<BatchReport, ApiError>) -> HttpResponse {
     match result {
         Ok(report) => {
@@ -253,14 +304,11 @@ fn dvcqg_answer(result: Result<BatchReport, ApiError>) -> HttpResponse {
                     ),
                 )
             };
-            HttpResponse::Ok().json(json!({
-                "error_code": error_code,
-                "message": message,
-                "accepted": report.accepted,
-                "duplicates": report.duplicates,
-                "stale": report.stale,
-                "rejected": report.rejected,
-            }))
+            HttpResponse::Ok().json(DvcqgAnswer {
+                error_code: error_code.to_owned(),
+                message,
+                report,
+            })
         }
         Err(e) => e.dvcqg_response(),
     }

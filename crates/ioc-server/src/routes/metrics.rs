@@ -6,10 +6,21 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use prometheus::{Encoder, TextEncoder};
 
 use crate::auth::{self, Role, hash_token};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use crate::openapi::PrometheusText;
 use crate::state::AppState;
 
-/// Every metric of ioc's registry.
+/// Every metric of ioc's registry (docs/API.md, "Metrics").
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The metrics", content((PrometheusText = "text/plain; version=0.0.4"))),
+        (status = 401, description = "No `metrics.token` and no reading token", body = ErrorBody),
+        (status = 403, description = "The token may not read", body = ErrorBody),
+        (status = 500, description = "The metrics could not be gathered", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/metrics")]
 pub async fn metrics(
     req: HttpRequest,

@@ -6,10 +6,11 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use crate::openapi::{Asset, HtmlPage};
 
 /// (name, content type, body) of every file the pages use.
-const FILES: [(&str, &str, &str); 9] = [
+const FILES: [(&str, &str, &str); 12] = [
     (
         "index.html",
         "text/html; charset=utf-8",
@@ -55,6 +56,21 @@ const FILES: [(&str, &str, &str); 9] = [
         "text/javascript; charset=utf-8",
         include_str!("../../../../dashboards/wall/rankings.js"),
     ),
+    (
+        "api-docs.html",
+        "text/html; charset=utf-8",
+        include_str!("../../../../dashboards/wall/api-docs.html"),
+    ),
+    (
+        "api-docs.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../../dashboards/wall/api-docs.css"),
+    ),
+    (
+        "api-docs.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../dashboards/wall/api-docs.js"),
+    ),
 ];
 
 fn file(name: &str) -> Result<HttpResponse, ApiError> {
@@ -77,18 +93,49 @@ fn file(name: &str) -> Result<HttpResponse, ApiError> {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// `GET /`: the wall screen.
+#[utoipa::path(
+    operation_id = "wall_page",
+    tag = "pages",
+    responses((status = 200, description = "The wall screen", content((HtmlPage = "text/html"))))
+)]
 #[get("/")]
 pub async fn wall() -> Result<HttpResponse, ApiError> {
     file("index.html")
 }
 
 /// `GET /rankings`: the leaders' rankings page.
+#[utoipa::path(
+    operation_id = "rankings_page",
+    tag = "pages",
+    responses((status = 200, description = "The rankings page", content((HtmlPage = "text/html"))))
+)]
 #[get("/rankings")]
 pub async fn rankings() -> Result<HttpResponse, ApiError> {
     file("rankings.html")
 }
 
+/// `GET /api/docs`: a reference of the HTTP API, read from
+/// `/api/openapi.json` in the browser.
+#[utoipa::path(
+    operation_id = "api_reference_page",
+    tag = "pages",
+    responses((status = 200, description = "The API reference", content((HtmlPage = "text/html"))))
+)]
+#[get("/api/docs")]
+pub async fn api_docs() -> Result<HttpResponse, ApiError> {
+    file("api-docs.html")
+}
+
 /// `GET /static/{name}`: the pages' scripts and styles.
+#[utoipa::path(
+    operation_id = "page_asset",
+    tag = "pages",
+    params(("name" = String, Path, description = "A file of the pages", example = "wall.js")),
+    responses(
+        (status = 200, description = "The file", content((Asset = "text/javascript"), (Asset = "text/css"))),
+        (status = 404, description = "No such file", body = ErrorBody),
+    )
+)]
 #[get("/static/{name}")]
 pub async fn asset(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     file(&name)

@@ -1,31 +1,42 @@
 //! The read API: overview, units, rankings and campaigns, as JSON, with
 //! CSV and Excel exports of the tables.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use ioc_aggregate::Window;
-use ioc_aggregate::campaign::{self, Campaign};
+use ioc_aggregate::campaign::{self, Campaign, CampaignProgress};
 use ioc_aggregate::ranking::{RankedUnit, Scope};
 use ioc_core::Key;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::routes::params::{Query, authorize, bounded, scope};
+use crate::openapi::{CsvTable, ReadErrors, ResourceErrors, Workbook};
+use crate::routes::export::{
+    CSV, Cell, FormatParams, XLSX, export, export_format, exported, vietnamese_key,
+};
+use crate::routes::params::{ScopeParams, WindowParams, authorize, bounded};
 use crate::state::AppState;
-use crate::views::bad;
+use crate::views::{Meta, Overview, Ranking, Trend, UnitView, bad};
 
 /// The window asked for (`window=` or `from=`&`to=`) and its previous period.
-fn window(query: &Query, state: &AppState) -> Result<(Window, Window), ApiError> {
-    let range = query
-        .get("from")
-        .zip(query.get("to"))
-        .map(|(from, to)| (from.as_str(), to.as_str()));
-    state
-        .views
-        .window(query.get("window").map(String::as_str), range)
+/// A range needs both of its ends.
+fn window(params: &WindowParams, state: &AppState) -> Result<(Window, Window), ApiError> {
+    let range = match (params.from.as_deref(), params.to.as_deref()) {
+        (Some(from), Some(to)) => Some((from, to)),
+        (None, None) => None,
+        (Some(_), None) => return Err(bad("to", "is required with `from`".to_owned())),
+        (None, Some(_)) => return Err(bad("from", "is required with `to`".to_owned())),
+    };
+    state.views.window(params.window.as_deref(), range)
 }
 
 /// `GET /api/v1/meta`: the levels of the tree, the keys with their kind
 /// and direction, and the standing targets, for pages to lay out from.
+#[utoipa::path(
+    tag = "read",
+    responses((status = 200, description = "Levels, keys and standing targets", body = Meta), ReadErrors),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/meta")]
 pub async fn meta(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
@@ -34,14 +45,22 @@ pub async fn meta(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 /// `GET /api/v1/overview?window=`: the province (every root unit's tree),
 /// each level's aggregate, and the targets of campaigns running today.
+#[utoipa::path(
+    tag = "read",
+    params(WindowParams),
+    responses((status = 200, description = "The province over the window", body = Overview, links(
+            ("unit" = (operation_id = "unit_keys", parameters(("code" = "$response.body#/units/0/code"))))
+        )), ReadErrors),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/overview")]
 pub async fn overview(
     req: HttpRequest,
-    query: Query,
+    window_params: web::Query<WindowParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
-    let (window, _) = window(&query, &state)?;
+    let (window, _) = window(&window_params, &state)?;
     json_cached(&state, format!("overview {window:?}"), move |state| {
         Ok(state.views.overview(window))
     })
@@ -53,10 +72,10 @@ pub async fn overview(
 /// that junk parameters or a token in the URL make no new entry. The body
 /// is made on a blocking thread: a heavy read never delays `/healthz`,
 /// ingestion or the WebSockets served by the async workers.
-async fn json_cached(
+async fn json_cached<T: serde::Serialize>(
     state: &web::Data<AppState>,
     key: String,
-    make: impl FnOnce(&AppState) -> Result<serde_json::Value, ApiError> + Send + 'static,
+    make: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let state = state.clone();
     let body = web::block(move || {
@@ -75,19 +94,32 @@ async fn json_cached(
 }
 
 /// `GET /api/v1/units/{code}?window=&scope=`: every key of the unit, its
-/// partial 766 score, and a summary of each child (as a locality).
+/// partial 766 score, and a summary of each child (as a locality); with
+/// `format=csv|xlsx`, the children as a table.
+#[utoipa::path(
+    tag = "read",
+    params(WindowParams, ScopeParams, FormatParams, ("code" = String, Path, description = "A unit code of the tree", example = "25432")),
+    responses(
+        (status = 200, description = "The unit (scope `self` by default), or its children as a table",
+            content((UnitView = "application/json"), (CsvTable = CSV), (Workbook = XLSX))),
+        ResourceErrors
+    ),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/units/{code}")]
 pub async fn unit_keys(
     req: HttpRequest,
     path: web::Path<String>,
-    query: Query,
+    window_params: web::Query<WindowParams>,
+    scope_params: web::Query<ScopeParams>,
+    format_params: web::Query<FormatParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
     let code = state.views.unit_code(&path)?;
-    let (window, _) = window(&query, &state)?;
-    let scope = scope(&query, Scope::Own)?;
-    if let Some(format) = export_format(&req, &query)? {
+    let (window, _) = window(&window_params, &state)?;
+    let scope = scope_params.scope(Scope::Own)?;
+    if let Some(format) = export_format(&req, &format_params)? {
         let state = state.clone();
         return exported(move || {
             let engine = state.aggregates.snapshot();
@@ -122,19 +154,41 @@ pub async fn unit_keys(
 /// Most days a trend covers.
 const TREND_MAX_DAYS: u32 = 366;
 
+/// How many days a trend covers.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendParams {
+    /// Local days, today last: 1 to 366 (30 by default).
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 366)]
+    pub days: Option<String>,
+}
+
 /// `GET /api/v1/units/{code}/trend?days=&scope=`: daily numbers of the last
 /// `days` (30) local days, today last, for charts.
+#[utoipa::path(
+    tag = "read",
+    params(TrendParams, ScopeParams, ("code" = String, Path, description = "A unit code of the tree", example = "25432")),
+    responses((status = 200, description = "Scope `tree` by default", body = Trend), ResourceErrors),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/units/{code}/trend")]
 pub async fn trend(
     req: HttpRequest,
     path: web::Path<String>,
-    query: Query,
+    trend_params: web::Query<TrendParams>,
+    scope_params: web::Query<ScopeParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
     let code = state.views.unit_code(&path)?;
-    let days = bounded(&query, "days", 30, TREND_MAX_DAYS, "a number of days")?;
-    let scope = scope(&query, Scope::Tree)?;
+    let days = bounded(
+        trend_params.days.as_deref(),
+        "days",
+        30,
+        TREND_MAX_DAYS,
+        "a number of days",
+    )?;
+    let scope = scope_params.scope(Scope::Tree)?;
     json_cached(
         &state,
         format!("trend {code} {days} {scope:?}"),
@@ -143,19 +197,50 @@ pub async fn trend(
     .await
 }
 
-/// `GET /api/v1/rankings?level=&key=&window=&scope=`.
+/// What a ranking ranks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingParams {
+    /// A level of the tree (`GET /api/v1/meta` lists them).
+    #[param(required = true, example = "commune")]
+    pub level: Option<String>,
+    /// The key ranked by.
+    #[param(required = true, value_type = Key)]
+    pub key: Option<String>,
+}
+
+/// `GET /api/v1/rankings?level=&key=&window=&scope=`: the units of a
+/// level ranked by a key, with their movement against the previous period;
+/// with `format=csv|xlsx`, as a table.
+#[utoipa::path(
+    tag = "read",
+    params(RankingParams, WindowParams, ScopeParams, FormatParams),
+    responses(
+        (status = 200, description = "The ranking (scope `self` by default)",
+            content((Ranking = "application/json"), (CsvTable = CSV), (Workbook = XLSX)),
+            links(
+                ("unit" = (operation_id = "unit_keys", parameters(("code" = "$response.body#/items/0/unit")))),
+                ("trend" = (operation_id = "trend", parameters(("code" = "$response.body#/items/0/unit"))))
+            )),
+        ReadErrors
+    ),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/rankings")]
 pub async fn rankings(
     req: HttpRequest,
-    query: Query,
+    ranking_params: web::Query<RankingParams>,
+    window_params: web::Query<WindowParams>,
+    scope_params: web::Query<ScopeParams>,
+    format_params: web::Query<FormatParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state).await?;
-    let level = state.views.level(query.get("level").map(String::as_str))?;
-    let key = state.views.key(query.get("key").map(String::as_str))?;
-    let (window, previous) = window(&query, &state)?;
-    let scope = scope(&query, Scope::Own)?;
-    if let Some(format) = export_format(&req, &query)? {
+    let level = state.views.level(ranking_params.level.as_deref())?;
+    let key = state.views.key(ranking_params.key.as_deref())?;
+    let (window, previous) = window(&window_params, &state)?;
+    let scope = scope_params.scope(Scope::Own)?;
+    if let Some(format) = export_format(&req, &format_params)? {
         let (state, level) = (state.clone(), level.to_owned());
         return exported(move || {
             let level = level.as_str();
@@ -201,6 +286,13 @@ fn ranking_row(item: &RankedUnit) -> Vec<Cell> {
 }
 
 /// `GET /api/v1/campaigns`: the configured campaigns.
+#[utoipa::path(
+    tag = "read",
+    responses((status = 200, description = "The campaigns", body = Vec<Campaign>, links(
+            ("progress" = (operation_id = "campaign_progress", parameters(("id" = "$response.body#/0/id"))))
+        )), ReadErrors),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/campaigns")]
 pub async fn campaigns(
     req: HttpRequest,
@@ -213,6 +305,12 @@ pub async fn campaigns(
 
 /// `GET /api/v1/campaigns/{id}`: progress against each target, per level
 /// and per unit.
+#[utoipa::path(
+    tag = "read",
+    params(("id" = String, Path, description = "A campaign's id", example = "bp-92-ngay-2022")),
+    responses((status = 200, description = "The campaign and its progress", body = CampaignProgress), ResourceErrors),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/api/v1/campaigns/{id}")]
 pub async fn campaign_progress(
     req: HttpRequest,
@@ -239,191 +337,4 @@ pub async fn campaign_progress(
         campaign,
         state.aggregates.now(),
     )))
-}
-
-/// A table export format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Xlsx,
-}
-
-/// `?format=csv|xlsx`, or `Accept: text/csv`; `None` for JSON.
-fn export_format(req: &HttpRequest, query: &Query) -> Result<Option<Format>, ApiError> {
-    match query.get("format").map(String::as_str) {
-        Some("csv") => return Ok(Some(Format::Csv)),
-        Some("xlsx") => return Ok(Some(Format::Xlsx)),
-        Some("json") => return Ok(None),
-        Some(other) => {
-            return Err(bad(
-                "format",
-                format!("unknown format {other:?} (formats: json, csv, xlsx)"),
-            ));
-        }
-        None => {}
-    }
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    Ok(accept.contains("text/csv").then_some(Format::Csv))
-}
-
-/// One cell of an exported table.
-enum Cell {
-    Text(String),
-    Number(f64),
-    Empty,
-}
-
-impl Cell {
-    fn from_ratio(ratio: ioc_aggregate::Ratio) -> Cell {
-        ratio.value().map_or(Cell::Empty, Cell::Number)
-    }
-
-    /// The cell as CSV text. Text that a spreadsheet would take for a
-    /// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
-    /// return) is prefixed with `'`, as OWASP advises against CSV injection.
-    fn text(&self) -> String {
-        match self {
-            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
-            Cell::Text(s) => s.clone(),
-            Cell::Number(n) => n.to_string(),
-            Cell::Empty => String::new(),
-        }
-    }
-}
-
-/// An exported table, encoded: the body and its headers.
-struct Attachment {
-    content_type: &'static str,
-    file_name: String,
-    body: Vec<u8>,
-}
-
-impl Attachment {
-    fn response(self) -> HttpResponse {
-        HttpResponse::Ok()
-            .content_type(self.content_type)
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", self.file_name),
-            ))
-            .body(self.body)
-    }
-}
-
-/// Makes an export on a blocking thread (tables and workbooks are heavy
-/// reads): `make` builds and encodes it there.
-async fn exported(
-    make: impl FnOnce() -> Result<Attachment, ApiError> + Send + 'static,
-) -> Result<HttpResponse, ApiError> {
-    let attachment = web::block(make)
-        .await
-        .map_err(|e| ApiError::Internal(format!("the export was cancelled: {e}")))??;
-    Ok(attachment.response())
-}
-
-fn export(
-    format: Format,
-    name: &str,
-    columns: &[String],
-    rows: &[Vec<Cell>],
-) -> Result<Attachment, ApiError> {
-    let failed = |e: String| ApiError::Internal(format!("cannot write the export: {e}"));
-    match format {
-        Format::Csv => {
-            let mut out = csv::Writer::from_writer(Vec::new());
-            out.write_record(columns)
-                .map_err(|e| failed(e.to_string()))?;
-            for row in rows {
-                out.write_record(row.iter().map(Cell::text))
-                    .map_err(|e| failed(e.to_string()))?;
-            }
-            let mut body = vec![0xEF, 0xBB, 0xBF]; // BOM, so that Excel reads UTF-8
-            body.extend(out.into_inner().map_err(|e| failed(e.to_string()))?);
-            Ok(Attachment {
-                content_type: "text/csv; charset=utf-8",
-                file_name: format!("{name}.csv"),
-                body,
-            })
-        }
-        Format::Xlsx => {
-            let mut book = rust_xlsxwriter::Workbook::new();
-            let sheet = book.add_worksheet();
-            let bold = rust_xlsxwriter::Format::new().set_bold();
-            for (c, title) in columns.iter().enumerate() {
-                sheet
-                    .write_string_with_format(0, c as u16, title, &bold)
-                    .map_err(|e| failed(e.to_string()))?;
-            }
-            for (r, row) in rows.iter().enumerate() {
-                for (c, cell) in row.iter().enumerate() {
-                    let (r, c) = (r as u32 + 1, c as u16);
-                    match cell {
-                        Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ()),
-                        Cell::Number(n) => sheet.write_number(r, c, *n).map(|_| ()),
-                        Cell::Empty => Ok(()),
-                    }
-                    .map_err(|e| failed(e.to_string()))?;
-                }
-            }
-            let body = book.save_to_buffer().map_err(|e| failed(e.to_string()))?;
-            Ok(Attachment {
-                content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                file_name: format!("{name}.xlsx"),
-                body,
-            })
-        }
-    }
-}
-
-/// The Vietnamese column title of a key.
-fn vietnamese_key(key: Key) -> &'static str {
-    match key {
-        Key::Received => "Hồ sơ tiếp nhận",
-        Key::ReceivedOnline => "Tiếp nhận trực tuyến",
-        Key::ReceivedDirect => "Tiếp nhận trực tiếp",
-        Key::ReceivedPostal => "Tiếp nhận qua bưu chính",
-        Key::OnlineShare => "Tỷ lệ hồ sơ trực tuyến",
-        Key::OnlineShareAll => "Tỷ lệ trực tuyến (mọi hồ sơ)",
-        Key::Finished => "Hồ sơ đã giải quyết",
-        Key::FinishedEarly => "Giải quyết trước hạn",
-        Key::FinishedOnTime => "Giải quyết đúng hạn",
-        Key::FinishedLate => "Giải quyết quá hạn",
-        Key::OnTimeRate => "Tỷ lệ đúng hạn",
-        Key::LateRate => "Tỷ lệ quá hạn",
-        Key::Withdrawn => "Rút, dừng xử lý",
-        Key::Pending => "Đang xử lý",
-        Key::PendingOverdue => "Đang xử lý quá hạn",
-        Key::DueSoon => "Sắp đến hạn",
-        Key::ProgressRate => "Tiến độ giải quyết (766 2.1)",
-        Key::OnlineServices => "Số DVCTT",
-        Key::OnlineServicesUsed => "DVCTT phát sinh hồ sơ",
-        Key::OnlineServicesUsedShare => "Tỷ lệ DVCTT phát sinh hồ sơ",
-        Key::FeeDossiers => "Hồ sơ có phí",
-        Key::PaidOnline => "Thanh toán trực tuyến",
-        Key::PaidOnlineShare => "Tỷ lệ thanh toán trực tuyến",
-        Key::EResultShare => "Tỷ lệ kết quả điện tử",
-        Key::FullOnlineShare => "Tỷ lệ hồ sơ DVCTT toàn trình",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Cell;
-
-    #[test]
-    fn csv_text_that_a_spreadsheet_would_run_is_quoted() {
-        for formula in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
-            let text = Cell::Text(formula.to_owned()).text();
-            assert_eq!(text, format!("'{formula}"));
-        }
-        assert_eq!(
-            Cell::Text("Phường Tân Phú".to_owned()).text(),
-            "Phường Tân Phú"
-        );
-        assert_eq!(Cell::Number(-2.5).text(), "-2.5", "numbers stay numbers");
-    }
 }

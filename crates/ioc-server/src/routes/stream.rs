@@ -16,7 +16,7 @@ use ioc_stream::{Disconnect, Next, Session};
 
 use crate::auth::{self, Role};
 use crate::config::StreamSettings;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::state::AppState;
 use ioc_stream::protocol::ErrorCode as FrameCode;
 
@@ -59,6 +59,23 @@ impl Connection {
 /// Upgrades to a WebSocket. Needs a viewer token, as a bearer header or
 /// `?token=` (browsers cannot set headers on WebSockets), unless
 /// `auth.public_read` is on.
+#[utoipa::path(
+    tag = "stream",
+    params(
+        ("Upgrade" = String, Header, pattern = "^websocket$", description = "`websocket`"),
+        ("Connection" = String, Header, pattern = "^Upgrade$", description = "`Upgrade`"),
+        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$",
+            description = "The client's key: 16 random bytes in base64 (RFC 6455)"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol of docs/API.md, \"Live updates\""),
+        (status = 400, description = "Not a WebSocket upgrade (`not_websocket`)", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token may not read", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("token_query" = []))
+)]
 #[get("/ws")]
 pub async fn ws(
     req: HttpRequest,

@@ -1,7 +1,8 @@
 //! Process tests of `ioc`, in one test binary: the binary run as an
 //! administrator runs it (the CLI, `ioc import`, `ioc demo`), `ioc serve`
-//! processes on one database, faults under load, the live aggregates, and
-//! the pages in headless Chromium. The harness is `ioc-testkit`.
+//! processes on one database, faults under load, the live aggregates, the
+//! pages in headless Chromium, and the OpenAPI document under an API
+//! tester. The harness is `ioc-testkit`.
 
 mod aggregates;
 mod browser;
@@ -10,6 +11,7 @@ mod demo;
 mod faults;
 mod import;
 mod nodes;
+mod openapi;
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -45,12 +47,19 @@ async fn serve(db_url: &str, address: SocketAddr, env: &[(&str, &str)]) -> IocPr
 /// An ingest token of source `motcua` for the subtree of unit 70, made
 /// with `ioc token create` on the database at `db_url`.
 fn ingest_token(db_url: &str) -> String {
+    token(
+        db_url,
+        &["--role", "ingest", "--source", "motcua", "--units", "70"],
+    )
+}
+
+/// A token made with `ioc token create ARGS` on the database at `db_url`.
+fn token(db_url: &str, args: &[&str]) -> String {
     let output = Command::new(IOC)
         .arg("--config")
         .arg(repo_config())
-        .args([
-            "token", "create", "--role", "ingest", "--source", "motcua", "--units", "70",
-        ])
+        .args(["token", "create"])
+        .args(args)
         .env("IOC__DATABASE__URL", db_url)
         .env("RUST_LOG", "error")
         .output()

@@ -7,16 +7,23 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use ioc_aggregate::campaign;
 use ioc_aggregate::ranking::{RankedUnit, RankingQuery, Scope, ranking};
-use ioc_aggregate::{Engine, Keys, Window, WindowSpec};
+use ioc_aggregate::{Engine, Window, WindowSpec};
 use ioc_core::{Key, LocalCalendar, UnitCode, UnitTree};
 use ioc_stream::protocol::ErrorCode as FrameCode;
 use ioc_stream::{RenderError, Source, Topic};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::aggregates::Aggregates;
 use crate::alerting::Alerting;
 use crate::error::{ApiError, ErrorCode};
+
+mod bodies;
+
+pub use bodies::{
+    ChildRow, KeyInfo, Meta, Overview, Ranking, RunningTarget, Trend, TrendDay, UnitInfo, UnitName,
+    UnitView, WindowView,
+};
 
 /// Renders views from the live aggregates.
 pub struct Views {
@@ -36,26 +43,6 @@ pub fn bad(parameter: &str, message: String) -> ApiError {
         code: ErrorCode::InvalidParameter,
         message: format!("{parameter}: {message}"),
     }
-}
-
-/// A unit summarised as a child row.
-#[derive(Serialize)]
-pub struct ChildRow {
-    /// Unit code.
-    pub unit: String,
-    /// Name on the window's last day.
-    pub name: String,
-    /// Level.
-    pub level: String,
-    /// Keys over the child's subtree.
-    pub keys: Keys,
-}
-
-#[derive(Serialize)]
-struct WindowView {
-    from: NaiveDate,
-    to: NaiveDate,
-    cutoff_date: NaiveDate,
 }
 
 impl Views {
@@ -97,7 +84,8 @@ impl Views {
         Ok((spec.resolve(today), spec.previous(today)))
     }
 
-    fn window_view(&self, window: Window) -> WindowView {
+    /// The window as answered, with its cut-off day.
+    pub fn window_view(&self, window: Window) -> WindowView {
         let cut = window.cutoff(self.aggregates.now(), &self.calendar);
         WindowView {
             from: window.from,
@@ -141,27 +129,25 @@ impl Views {
 
     /// What a page needs to lay itself out: the tree's levels top first,
     /// every key with its kind and direction, and the standing targets.
-    pub fn meta(&self) -> Value {
-        let keys: Vec<Value> = ioc_core::Key::ALL
+    pub fn meta(&self) -> Meta {
+        let keys = Key::ALL
             .iter()
-            .map(|key| {
-                json!({
-                    "key": key,
-                    "ratio": key.kind() == ioc_core::KeyKind::Ratio,
-                    "lower_is_better": key.better() == ioc_core::Better::Lower,
-                })
+            .map(|&key| KeyInfo {
+                key,
+                ratio: key.kind() == ioc_core::KeyKind::Ratio,
+                lower_is_better: key.better() == ioc_core::Better::Lower,
             })
             .collect();
-        json!({
-            "levels": self.tree.levels().names(),
-            "keys": keys,
-            "targets": campaign::STANDING_TARGETS,
-        })
+        Meta {
+            levels: self.tree.levels().names().to_vec(),
+            keys,
+            targets: campaign::STANDING_TARGETS.to_vec(),
+        }
     }
 
     /// The province (every root unit's tree), each level's aggregate, and
     /// the targets of campaigns running today.
-    pub fn overview(&self, window: Window) -> Value {
+    pub fn overview(&self, window: Window) -> Overview {
         let engine = self.aggregates.snapshot();
         let now = self.aggregates.now();
         let tree = engine.tree();
@@ -176,38 +162,50 @@ impl Views {
             .map(UnitCode::as_str)
             .collect();
         let province = engine.keys(all.iter().copied(), window, now);
-        let levels: serde_json::Map<String, Value> = tree
+        let levels = tree
             .levels()
             .names()
             .iter()
             .map(|level| {
                 let keys = engine.keys(tree.at_level(level).map(|u| u.code.as_str()), window, now);
-                (level.clone(), json!(keys))
+                (level.clone(), keys)
             })
             .collect();
         let today = self.calendar.date_of(now);
-        let targets: Vec<Value> = self
+        let targets = self
             .aggregates
             .campaigns
             .iter()
             .filter(|c| (c.from..=c.until).contains(&today))
             .flat_map(|c| {
                 let progress = campaign::progress(&engine, c, now);
-                progress.progress.into_iter().map(move |p| {
-                    json!({"campaign": c.id, "key": p.key, "level": p.level, "op": p.op,
-                           "target": p.target, "value": p.value, "met": p.met,
-                           "units_met": p.units_met, "units": p.units.len()})
+                progress.progress.into_iter().map(move |p| RunningTarget {
+                    campaign: c.id.clone(),
+                    key: p.key,
+                    level: p.level,
+                    op: p.op,
+                    target: p.target,
+                    value: p.value,
+                    met: p.met,
+                    units_met: p.units_met,
+                    units: p.units.len(),
                 })
             })
             .collect();
-        json!({
-            "window": self.window_view(window),
-            "units": roots.iter().map(|r| json!({"code": r.code, "name": r.name})).collect::<Vec<_>>(),
-            "province": province,
-            "score": self.aggregates.score.score(&province),
-            "levels": levels,
-            "targets": targets,
-        })
+        Overview {
+            window: self.window_view(window),
+            units: roots
+                .iter()
+                .map(|r| UnitName {
+                    code: r.code.clone(),
+                    name: r.name.clone(),
+                })
+                .collect(),
+            province,
+            score: self.aggregates.score.score(&province),
+            levels,
+            targets,
+        }
     }
 
     /// Each child of `code`, with keys over its subtree.
@@ -228,7 +226,12 @@ impl Views {
     }
 
     /// Every key of a unit, its partial 766 score, and its children.
-    pub fn unit(&self, code: &UnitCode, window: Window, scope: Scope) -> Result<Value, ApiError> {
+    pub fn unit(
+        &self,
+        code: &UnitCode,
+        window: Window,
+        scope: Scope,
+    ) -> Result<UnitView, ApiError> {
         let engine = self.aggregates.snapshot();
         let now = self.aggregates.now();
         let unit = self
@@ -237,28 +240,28 @@ impl Views {
             .ok_or_else(|| ApiError::NotFound(format!("unit {code}")))?;
         let last_day = window.to.pred_opt().unwrap_or(window.to);
         let keys = engine.keys(codes(&engine, code, scope), window, now);
-        Ok(json!({
-            "unit": {
-                "code": unit.code,
-                "name": unit.name_on(last_day),
-                "level": unit.level,
-                "parent": unit.parent,
+        Ok(UnitView {
+            unit: UnitInfo {
+                code: unit.code.clone(),
+                name: unit.name_on(last_day).to_owned(),
+                level: unit.level.clone(),
+                parent: unit.parent.clone(),
             },
-            "window": self.window_view(window),
-            "scope": scope.as_str(),
-            "keys": keys,
-            "score": self.aggregates.score.score(&keys),
-            "children": self.children(&engine, code, window),
-        }))
+            window: self.window_view(window),
+            scope,
+            keys,
+            score: self.aggregates.score.score(&keys),
+            children: self.children(&engine, code, window),
+        })
     }
 
     /// The unit's daily numbers over the last `days` local days, today last.
-    pub fn trend(&self, code: &UnitCode, days: u32, scope: Scope) -> Value {
+    pub fn trend(&self, code: &UnitCode, days: u32, scope: Scope) -> Trend {
         let engine = self.aggregates.snapshot();
         let now = self.aggregates.now();
         let today = self.calendar.date_of(now);
         let codes = codes(&engine, code, scope);
-        let days: Vec<Value> = (0..days)
+        let days = (0..days)
             .rev()
             .filter_map(|back| today.checked_sub_days(chrono::Days::new(u64::from(back))))
             .map(|day| {
@@ -267,20 +270,24 @@ impl Views {
                     to: day.succ_opt().unwrap_or(day),
                 };
                 let k = engine.keys(codes.iter().copied(), window, now);
-                json!({
-                    "date": day,
-                    "received": k.received,
-                    "received_online": k.received_online,
-                    "online_share": k.online_share,
-                    "finished": k.finished,
-                    "on_time_rate": k.on_time_rate,
-                    "late_rate": k.late_rate,
-                    "pending": k.pending,
-                    "pending_overdue": k.pending_overdue,
-                })
+                TrendDay {
+                    date: day,
+                    received: k.received,
+                    received_online: k.received_online,
+                    online_share: k.online_share,
+                    finished: k.finished,
+                    on_time_rate: k.on_time_rate,
+                    late_rate: k.late_rate,
+                    pending: k.pending,
+                    pending_overdue: k.pending_overdue,
+                }
             })
             .collect();
-        json!({"unit": code, "scope": scope.as_str(), "days": days})
+        Trend {
+            unit: code.clone(),
+            scope,
+            days,
+        }
     }
 
     /// The ranked units of a level by a key, with movement against the
@@ -311,15 +318,15 @@ impl Views {
         scope: Scope,
         window: Window,
         previous: Window,
-    ) -> Value {
-        json!({
-            "level": level,
-            "key": key,
-            "scope": scope.as_str(),
-            "window": self.window_view(window),
-            "previous_window": {"from": previous.from, "to": previous.to},
-            "items": self.ranked(level, key, scope, window, previous),
-        })
+    ) -> Ranking {
+        Ranking {
+            level: level.to_owned(),
+            key,
+            scope,
+            window: self.window_view(window),
+            previous_window: previous,
+            items: self.ranked(level, key, scope, window, previous),
+        }
     }
 }
 
@@ -340,6 +347,17 @@ fn scope_of(tree: bool) -> Scope {
     if tree { Scope::Tree } else { Scope::Own }
 }
 
+/// A body as the JSON a topic sends.
+fn topic_value(body: impl Serialize) -> Result<Value, RenderError> {
+    serde_json::to_value(body).map_err(|e| {
+        tracing::error!(message = "Cannot encode a topic.", error = %e);
+        RenderError {
+            code: FrameCode::Internal,
+            message: "internal error; see the server log".to_owned(),
+        }
+    })
+}
+
 impl Source for Views {
     fn render(&self, topic: &Topic) -> Result<Value, RenderError> {
         let failed = |e: ApiError| RenderError {
@@ -352,12 +370,12 @@ impl Source for Views {
         match topic {
             Topic::Overview { window } => {
                 let (window, _) = self.window(Some(window), None).map_err(failed)?;
-                Ok(self.overview(window))
+                topic_value(self.overview(window))
             }
             Topic::Unit { code, window, tree } => {
                 let code = self.unit_code(code).map_err(failed)?;
                 let (window, _) = self.window(Some(window), None).map_err(failed)?;
-                self.unit(&code, window, scope_of(*tree)).map_err(failed)
+                topic_value(self.unit(&code, window, scope_of(*tree)).map_err(failed)?)
             }
             Topic::Ranking {
                 level,
@@ -368,7 +386,7 @@ impl Source for Views {
                 let level = self.level(Some(level)).map_err(failed)?;
                 let key = self.key(Some(key)).map_err(failed)?;
                 let (window, previous) = self.window(Some(window), None).map_err(failed)?;
-                Ok(self.ranking(level, key, scope_of(*tree), window, previous))
+                topic_value(self.ranking(level, key, scope_of(*tree), window, previous))
             }
             Topic::Alerts => Ok(self.alerting.topic(self.aggregates.now())),
         }
