@@ -96,17 +96,35 @@
 
   // ---- Text -------------------------------------------------------------
 
-  /** A URL a description may link to: the web, mail, or this origin. */
+  /**
+   * A URL a description may link to, as `{ href, external }`, or null: a
+   * `#fragment`, what the browser resolves to this origin over http(s), or
+   * an absolute http(s) or mailto URL (external: opened apart, with
+   * rel="noopener noreferrer"). Judged by what `new URL` resolves it to, so
+   * `//host`, `/\host` and the like are never taken for this origin.
+   */
   function safeHref(url) {
-    const href = url.trim();
-    if (/^(https?:|mailto:)/i.test(href) || href.startsWith("#") || (href.startsWith("/") && !href.startsWith("//"))) return href;
+    const raw = String(url ?? "").trim();
+    if (!raw) return null;
+    if (raw.startsWith("#")) return { href: raw, external: false };
+    let resolved;
+    try {
+      resolved = new URL(raw, location.href);
+    } catch {
+      return null;
+    }
+    const web = resolved.protocol === "http:" || resolved.protocol === "https:";
+    if (web && resolved.origin === location.origin) return { href: resolved.href, external: false };
+    // Elsewhere only when written out in full (not `//host/…`, `/\host`).
+    const absolute = /^(https?|mailto):/i.test(raw);
+    if (absolute && (web || resolved.protocol === "mailto:")) return { href: resolved.href, external: true };
     return null;
   }
 
   function link(text, url) {
-    const href = safeHref(url);
-    if (!href) return [text];
-    const external = !href.startsWith("#") && !href.startsWith("/");
+    const safe = safeHref(url);
+    if (!safe) return [text];
+    const { href, external } = safe;
     return [el("a", { href, rel: external ? "noopener noreferrer" : null, target: external ? "_blank" : null }, text)];
   }
 
@@ -524,16 +542,69 @@
   /** The path with its `{parameters}` marked. */
   const pathNodes = (path) => path.split(/(\{[^}]+\})/).filter(Boolean).map((part) => (part.startsWith("{") ? el("span", { class: "path-param" }, part) : part));
 
+  /** A word the shell reads as it is: in single quotes, `'` as `'\\''`. */
+  const shellQuote = (text) => `'${String(text).replaceAll("'", "'\\''")}'`;
+
+  /**
+   * A parameter's example: its own `example` (or first of `examples`),
+   * else its schema's (following `$ref`s); undefined without one.
+   */
+  function exampleOf(p) {
+    if ("example" in p && p.example !== null) return p.example;
+    for (const ex of Object.values(isObject(p.examples) ? p.examples : {})) {
+      const e = resolve(ex);
+      if (isObject(e) && "value" in e && e.value !== null) return e.value;
+    }
+    let s = schemaOf(p);
+    for (let hops = 0; isObject(s) && hops < 8; hops++) {
+      if ("example" in s && s.example !== null) return s.example;
+      if (Array.isArray(s.examples) && s.examples.length && s.examples[0] !== null) return s.examples[0];
+      if (typeof s.$ref !== "string") break;
+      s = pointer(s.$ref);
+    }
+    return undefined;
+  }
+
+  /** `{code}` → `CODE`: a placeholder curl does not take for a glob. */
+  const placeholder = (name) => String(name ?? "").toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "VALUE";
+  /** A value in a URL: percent-encoded, but `,` and `:` left readable. */
+  const urlPart = (v) => encodeURIComponent(v).replace(/%2C/gi, ",").replace(/%3A/gi, ":");
+  const exampleText = (v) => (typeof v === "string" ? v : Array.isArray(v) ? v.map(exampleText).join(",") : isObject(v) ? JSON.stringify(v) : String(v));
+
+  /**
+   * An example URL of the operation: its path parameters filled with their
+   * examples (or a placeholder such as `CODE`), its required query
+   * parameters added the same way.
+   */
+  function exampleUrl(path, parameters) {
+    const find = (name, where) => parameters.find((p) => p.in === where && p.name === name);
+    const filled = path.replace(/\{([^}]*)\}/g, (_, name) => {
+      const p = find(name, "path");
+      const v = p ? exampleOf(p) : undefined;
+      return v === undefined ? placeholder(name) : urlPart(exampleText(v));
+    });
+    const query = parameters.filter((p) => p.in === "query" && p.required && p.name !== undefined).flatMap((p) => {
+      const v = exampleOf(p);
+      const values = v === undefined ? [placeholder(p.name)] : Array.isArray(v) && p.explode !== false ? v.map(exampleText) : [exampleText(v)];
+      return values.map((x) => `${urlPart(String(p.name))}=${urlPart(x)}`);
+    });
+    return `${location.origin}${filled}${query.length ? "?" + query.join("&") : ""}`;
+  }
+
   /** An example command line for the operation. */
-  function curl(method, path, op) {
+  function curl(method, path, op, parameters = []) {
     const requirements = Array.isArray(op.security) ? op.security : Array.isArray(spec.security) ? spec.security : [];
     const words = ["curl"];
     if (method !== "get") words.push(`-X ${method.toUpperCase()}`);
-    if (requirements.some((r) => isObject(r) && Object.keys(r).length)) words.push(`-H 'Authorization: Bearer $TOKEN'`);
+    // In double quotes, so that the shell puts the token in.
+    if (requirements.some((r) => isObject(r) && Object.keys(r).length)) words.push(`-H "Authorization: Bearer $TOKEN"`);
     const body = op.requestBody === undefined ? null : resolve(op.requestBody);
     const type = body ? Object.keys(isObject(body.content) ? body.content : {})[0] : null;
-    if (type) words.push(`-H 'Content-Type: ${type}'`, `--data-binary @body.${type.includes("json") ? "json" : type.includes("csv") ? "csv" : "txt"}`);
-    words.push(`'${location.origin}${path}'`);
+    if (type) words.push(`-H ${shellQuote(`Content-Type: ${type}`)}`, `--data-binary @body.${type.includes("json") ? "json" : type.includes("csv") ? "csv" : "txt"}`);
+    const url = exampleUrl(path, parameters);
+    // Braces or brackets left in the URL would be curl's globs.
+    if (/[[\]{}]/.test(url)) words.push("--globoff");
+    words.push(shellQuote(url));
     return el("pre", { class: "curl" }, el("code", {}, words.join(" ")));
   }
 
@@ -545,6 +616,17 @@
     return id;
   }
 
+  /**
+   * A summary as shown: without a leading "`GET /path…`: " that repeats
+   * the operation's head (the rest, its first letter capitalised).
+   */
+  function shownSummary(text) {
+    if (typeof text !== "string") return text;
+    const prefix = text.match(/^`(?:get|put|post|delete|options|head|patch|trace)\s+\/[^`]*`:\s+(?=\S)/i);
+    if (!prefix) return text;
+    return text.slice(prefix[0].length).replace(/^./su, (c) => c.toUpperCase());
+  }
+
   function operationSection(method, path, item, op) {
     const id = uniqueId(typeof op.operationId === "string" && op.operationId ? `op-${op.operationId}` : `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")}`);
     // Path-level parameters, unless the operation redefines them.
@@ -553,7 +635,8 @@
       .filter((p) => !own.some((o) => o.name === p.name && o.in === p.in));
     const order = { path: 0, query: 1, header: 2, cookie: 3 };
     const parameters = [...shared, ...own].sort((a, b) => (order[a.in] ?? 9) - (order[b.in] ?? 9));
-    const summary = op.summary || item.summary || "";
+    const written = op.summary || item.summary || "";
+    const summary = shownSummary(written);
     const section = el("section", { class: op.deprecated ? "op deprecated" : "op", id, "data-method": method, "data-path": path, "data-operation-id": op.operationId ?? null },
       el("div", { class: "op-head" },
         el("span", { class: `method m-${method}` }, method.toUpperCase()),
@@ -566,9 +649,9 @@
       parameterTable(parameters),
       requestBody(op),
       responses(op),
-      curl(method, path, op),
+      curl(method, path, op, parameters),
       typeof op.operationId === "string" ? el("div", { class: "op-id muted" }, "operationId ", el("code", {}, op.operationId)) : null);
-    return { id, section, summary };
+    return { id, section, summary, written };
   }
 
   // ---- The page ---------------------------------------------------------
@@ -681,13 +764,14 @@
       const navItem = el("li", { class: "nav-tag" }, el("a", { class: "nav-tag-name", href: "#" + encodeURIComponent(groupId) }, tag, el("span", { class: "nav-count" }, String(ops.length))), list);
       const group = { section, navItem, ops: [] };
       for (const o of ops) {
-        const { id, section: opSection, summary } = operationSection(o.method, o.path, o.item, o.op);
+        const { id, section: opSection, summary, written } = operationSection(o.method, o.path, o.item, o.op);
         section.append(opSection);
         const entry = el("li", {}, el("a", { href: "#" + encodeURIComponent(id), title: summary || o.path, class: o.op.deprecated ? "deprecated" : null },
           el("span", { class: `method small m-${o.method}` }, o.method.toUpperCase()),
           el("span", { class: "nav-path" }, o.path)));
         list.append(entry);
-        const haystack = [o.method, o.path, summary, o.op.operationId ?? "", ...o.tags].map((s) => String(s).toLowerCase());
+        // The summary as written too: its "`GET /path?query`" still finds it.
+        const haystack = [o.method, o.path, summary, written !== summary ? written : "", o.op.operationId ?? "", ...o.tags].map((s) => String(s).toLowerCase());
         const record = { section: opSection, navItem: entry, haystack };
         operations.push(record);
         group.ops.push(record);
@@ -780,7 +864,13 @@
   }
 
   async function start() {
-    if (token) $("raw").href = `${SOURCE}?token=${encodeURIComponent(token)}`;
+    if (token) {
+      // The token goes along to the document and to the other pages.
+      const query = `?token=${encodeURIComponent(token)}`;
+      $("raw").href = SOURCE + query;
+      $("wall-link").href = "/" + query;
+      $("rankings-link").href = "/rankings" + query;
+    }
     const fail = (title, ...why) => {
       $("main").replaceChildren(el("div", { id: "error", class: "error", role: "alert" },
         el("h2", {}, title), why,

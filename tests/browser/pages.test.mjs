@@ -362,6 +362,13 @@ test("the API reference at /api/docs shows every operation of /api/openapi.json,
   const pointer = (ref) => ref.slice(2).split("/").map((p) => decodeURIComponent(p).replaceAll("~1", "/").replaceAll("~0", "~"))
     .reduce((node, part) => node?.[part], spec);
   const deref = (v) => (typeof v?.$ref === "string" ? deref(pointer(v.$ref)) : v);
+  // A summary is shown without a leading "`GET /path…`: " (the rest capitalised).
+  const shownSummary = (text) => {
+    const prefix = text.match(/^`(?:get|put|post|delete|options|head|patch|trace)\s+\/[^`]*`:\s+(?=\S)/i);
+    return prefix ? text.slice(prefix[0].length).replace(/^./su, (c) => c.toUpperCase()) : text;
+  };
+  const exampleOf = (p) => p.example ?? Object.values(p.examples ?? {}).map(deref)[0]?.value ?? p.schema?.example ?? p.schema?.examples?.[0]
+    ?? deref(p.schema)?.example ?? deref(p.schema)?.examples?.[0];
 
   const firstError = errors.length;
   const foreign = [];
@@ -388,6 +395,7 @@ test("the API reference at /api/docs shows every operation of /api/openapi.json,
     parameters: [...s.querySelectorAll("table.params tbody tr")].map((r) => `${r.dataset.in} ${r.dataset.param}`),
     responses: [...s.querySelectorAll(".response")].map((r) => [r.dataset.status, [...r.querySelectorAll(".media-type")].map((m) => m.textContent)]),
     open: s.querySelector(".security").textContent.includes("No token needed"),
+    curl: s.querySelector(".curl").textContent,
   })));
   assert.deepEqual(shown.map(key).sort(), operations.map(key).sort(), "every operation once");
   for (const o of operations) {
@@ -395,13 +403,33 @@ test("the API reference at /api/docs shows every operation of /api/openapi.json,
     assert.ok(s.visible, key(o));
     assert.equal(s.text, o.path);
     if (o.op.operationId) assert.equal(s.id, `op-${o.op.operationId}`, key(o));
-    assert.equal(s.summary, o.op.summary || o.item.summary || "", key(o));
+    assert.equal(s.summary, shownSummary(o.op.summary || o.item.summary || ""), key(o));
     const own = (o.op.parameters ?? []).map(deref);
     const all = [...(o.item.parameters ?? []).map(deref).filter((p) => !own.some((q) => q.name === p.name && q.in === p.in)), ...own];
     assert.deepEqual([...s.parameters].sort(), all.map((p) => `${p.in} ${p.name}`).sort(), key(o));
     assert.deepEqual(s.responses, Object.entries(o.op.responses ?? {}).map(([status, r]) => [status, Object.keys(deref(r).content ?? {})]), key(o));
     const needsToken = (o.op.security ?? spec.security ?? []).some((r) => Object.keys(r).length > 0);
     assert.equal(s.open, !needsToken, `${key(o)}: security`);
+    // The curl line: the token in double quotes (the shell expands it), the
+    // URL in single quotes, path parameters filled with their examples (or a
+    // placeholder such as CODE, never a {glob}), required query parameters.
+    assert.equal(s.curl.includes(`-H "Authorization: Bearer $TOKEN"`), needsToken, `${key(o)}: ${s.curl}`);
+    assert.doesNotMatch(s.curl, /'Authorization/, key(o));
+    const quoted = s.curl.match(/ '(http[^']*)'$/);
+    assert.ok(quoted, `${key(o)}: a quoted URL at the end of ${s.curl}`);
+    assert.doesNotMatch(quoted[1], /[{}[\]]/, `${key(o)}: ${s.curl}`);
+    const url = new URL(quoted[1]);
+    assert.equal(url.origin, base);
+    const template = o.path.replace(/\{([^}]*)\}/g, (_, name) => {
+      const p = all.find((q) => q.in === "path" && q.name === name);
+      const example = p && exampleOf(p);
+      return example === undefined ? name.toUpperCase() : encodeURIComponent(String(example));
+    });
+    assert.equal(decodeURIComponent(url.pathname), decodeURIComponent(template), `${key(o)}: ${s.curl}`);
+    for (const p of all.filter((q) => q.in === "query" && q.required)) {
+      const example = exampleOf(p);
+      assert.equal(url.searchParams.get(p.name), example === undefined ? p.name.toUpperCase() : String(example), `${key(o)}: ${s.curl}`);
+    }
   }
   assert.equal(await page.locator("#nav a[href^='#op-']").count(), operations.length, "each operation in the navigation");
   const schemaNames = Object.keys(spec.components?.schemas ?? {});
@@ -453,8 +481,36 @@ test("the API reference at /api/docs shows every operation of /api/openapi.json,
   assert.ok(await linked.evaluate(() => scrollY > 0), "scrolled down to the operation");
   await linked.context().close();
 
+  // Opened with ?token=, the page passes it on to the document and the pages.
+  const withToken = await open(`/api/docs?token=${encodeURIComponent(viewer)}`);
+  const headerLinks = (await withToken.locator(".top .links a").evaluateAll((as) => as.map((a) => a.getAttribute("href"))))
+    .map((href) => new URL(href, base));
+  assert.deepEqual(headerLinks.map((u) => u.origin + u.pathname), ["/api/openapi.json", "/", "/rankings"].map((p) => base + p));
+  for (const u of headerLinks) assert.equal(u.searchParams.get("token"), viewer, u.href);
+  await withToken.context().close();
+
   assert.deepEqual(errors.slice(firstError), [], "no console or page errors");
   assert.deepEqual(foreign, [], "no request outside the page's origin");
+
+  // Links in descriptions: only this origin, fragments, and http(s) or
+  // mailto written in full (apart, without opener or referrer).
+  const hostile = structuredClone(spec);
+  hostile.info.description = ["[back](/\\evil.example/p)", "[slashes](//evil.example)", "[script](javascript:alert(1))",
+    "[data](data:text/html,x)", "[meta](/api/v1/meta)", "[schemas](#schemas)", "[web](https://example.org/x)",
+    "[mail](mailto:a@example.org)"].join(" ");
+  const linksContext = await browser.newContext();
+  const links = await linksContext.newPage();
+  await links.route("**/api/openapi.json", (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(hostile) }));
+  await links.goto(`${base}/api/docs`);
+  await links.waitForSelector("body[data-state=ready]");
+  const anchors = await links.locator("#overview .md a").evaluateAll((as) => as.map((a) => [a.textContent, a.href, a.rel, a.target]));
+  assert.deepEqual(anchors, [
+    ["meta", `${base}/api/v1/meta`, "", ""],
+    ["schemas", `${base}/api/docs#schemas`, "", ""],
+    ["web", "https://example.org/x", "noopener noreferrer", "_blank"],
+    ["mail", "mailto:a@example.org", "noopener noreferrer", "_blank"],
+  ]);
+  await linksContext.close();
 
   // Without its document the page says so (a context of its own: the
   // failed fetch is an expected console error there).

@@ -154,9 +154,9 @@ pub struct TargetProgress {
     pub target: f64,
     /// Level.
     pub level: String,
-    /// The level's value (all its units together); `None` without data.
+    /// The level's value (all its units together); none (null) without data.
     pub value: Option<f64>,
-    /// Whether the level meets the target; `None` without data.
+    /// Whether the level meets the target; none (null) without data.
     pub met: Option<bool>,
     /// Units of the level meeting the target.
     pub units_met: usize,

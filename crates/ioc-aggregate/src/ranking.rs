@@ -43,13 +43,13 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedUnit {
-    /// Rank; ties share it (1, 2, 2, 4). `None` when unranked.
+    /// Rank; ties share it (1, 2, 2, 4). None (null) when unranked.
     pub rank: Option<usize>,
     /// Unit code.
     pub unit: String,
     /// Unit name.
     pub name: String,
-    /// The key's value; `None` when its denominator is zero.
+    /// The key's value; none (null) when its denominator is zero.
     pub value: Option<f64>,
     /// Numerator of the value (the value itself for counts).
     pub numerator: i64,

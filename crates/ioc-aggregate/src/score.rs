@@ -56,11 +56,11 @@ pub struct PartScore {
     pub name: String,
     /// Key.
     pub key: String,
-    /// The ratio; `None` without data.
+    /// The ratio; none (null) without data.
     pub value: Option<f64>,
     /// Target ratio.
     pub target: f64,
-    /// Points earned; `None` without data.
+    /// Points earned; none (null) without data.
     pub points: Option<f64>,
     /// Maximum points.
     pub max_points: f64,

@@ -189,6 +189,7 @@ impl ToSchema for DvcqgSyncBody {
 #[derive(ToSchema)]
 pub struct DvcqgSyncEnvelope {
     /// `DongBoHoSoMC` when given.
+    #[schema(pattern = "^DongBoHoSoMC$")]
     pub service: Option<String>,
     /// The sending unit, used for records whose `DonViXuLy` does not resolve.
     pub madonvi: Option<TextOrNumber>,
@@ -217,6 +218,7 @@ impl ToSchema for DvcqgProgressBody {
 #[derive(ToSchema)]
 pub struct DvcqgProgressEnvelope {
     /// `CapNhatTienDoHoSoMC` when given.
+    #[schema(pattern = "^CapNhatTienDoHoSoMC$")]
     pub service: Option<String>,
     /// The sending unit.
     pub madonvi: Option<TextOrNumber>,

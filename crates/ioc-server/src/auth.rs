@@ -363,7 +363,9 @@ pub fn require(principal: &Principal, role: Role) -> Result<(), ApiError> {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+/// The token of `Authorization: Bearer <token>` (the scheme in any case);
+/// 401 when the header is missing or of another shape.
+pub(crate) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthorized("missing Authorization: Bearer <token> header".to_owned())
     })?;

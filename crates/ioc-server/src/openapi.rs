@@ -93,6 +93,9 @@ pub fn document(mut paths: Document, access: Access) -> Document {
     let reader = SecurityRequirement::new(TOKEN_QUERY, Vec::<String>::new());
     for (path, item) in paths.paths.paths.iter_mut() {
         for operation in operations(item) {
+            if let Some(summary) = operation.summary.as_mut() {
+                *summary = without_route(summary);
+            }
             let Some(security) = operation.security.as_mut() else {
                 continue;
             };
@@ -107,6 +110,20 @@ pub fn document(mut paths: Document, access: Access) -> Document {
         }
     }
     paths
+}
+
+/// A handler's first doc paragraph on one line, without the route it
+/// starts with ("`GET /api/v1/meta`: the levels…" → "The levels…").
+fn without_route(summary: &str) -> String {
+    let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rest = summary
+        .strip_prefix('`')
+        .and_then(|s| s.split_once("`: ").map(|(_, rest)| rest))
+        .unwrap_or(&summary);
+    let mut chars = rest.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn operations(
@@ -258,6 +275,18 @@ macro_rules! error_set {
 }
 
 error_set!(
+    /// The errors of a route that reads nothing from the request but its token.
+    AuthErrors,
+    ErrorBody,
+    [401, 403, 500, 503]
+);
+error_set!(
+    /// The errors of a read of one resource named in the path only.
+    LookupErrors,
+    ErrorBody,
+    [401, 403, 404, 500, 503]
+);
+error_set!(
     /// The errors of a read.
     ReadErrors,
     ErrorBody,
@@ -287,3 +316,18 @@ error_set!(
     DvcqgErrorBody,
     [400, 401, 403, 408, 413, 500, 503, 507]
 );
+
+#[cfg(test)]
+mod tests {
+    use super::without_route;
+
+    #[test]
+    fn summaries_lose_the_route_they_start_with() {
+        assert_eq!(
+            without_route("`GET /api/v1/meta`: the levels of\nthe tree"),
+            "The levels of the tree"
+        );
+        assert_eq!(without_route("Every metric of ioc"), "Every metric of ioc");
+        assert_eq!(without_route("`odd"), "`odd");
+    }
+}

@@ -166,6 +166,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             routes::mount(App::new().into_utoipa_app())
                 .into_app()
+                .wrap(actix_web::middleware::from_fn(head_as_get))
                 .wrap(security_headers())
                 .wrap(actix_web::middleware::from_fn(record_http))
                 .wrap(TracingLogger::<RedactedSpan>::new())
@@ -275,6 +276,18 @@ async fn record_http(
             .observe(started.elapsed().as_secs_f64());
     }
     result
+}
+
+/// Serves `HEAD` as `GET` (RFC 9110 §9.3.2): the request is routed as a
+/// `GET`, and the connection, which read a `HEAD`, sends the headers only.
+async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
 }
 
 /// Headers on every response: no content sniffing, no referrer (a page's

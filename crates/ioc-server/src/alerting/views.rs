@@ -159,7 +159,7 @@ pub struct EventView {
     pub kind: EventKind,
     /// When.
     pub at: DateTime<Utc>,
-    /// `system`, or who acknowledged.
+    /// `ioc` for the transitions the rules make, or who acknowledged.
     pub by: String,
     /// Severity after the transition.
     pub severity: Severity,

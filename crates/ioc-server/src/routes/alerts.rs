@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::alerting::{AlertView, EventView, Rollup, alert_view, event_view};
 use crate::auth::{self, Role};
 use crate::error::{ApiError, ErrorCode};
-use crate::openapi::{AckErrors, ReadErrors, ResourceErrors};
+use crate::openapi::{AckErrors, AuthErrors, LookupErrors, ResourceErrors};
 use crate::routes::body::read_body;
 use crate::routes::params::{ScopeParams, authorize, bounded};
 use crate::state::AppState;
@@ -213,7 +213,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "alert_rollup",
     tag = "alerts",
-    responses((status = 200, description = "By the rollup unit's code", body = std::collections::BTreeMap<String, Rollup>), ReadErrors),
+    responses((status = 200, description = "By the rollup unit's code", body = std::collections::BTreeMap<String, Rollup>), AuthErrors),
     security(("bearer" = []), ("token_query" = []))
 )]
 #[get("/api/v1/alerts/rollup")]
@@ -235,7 +235,7 @@ fn alert_id(raw: &str) -> Result<i64, ApiError> {
     operation_id = "show_alert",
     tag = "alerts",
     params(("id" = i64, Path, description = "The alert's id", example = 1)),
-    responses((status = 200, description = "The alert and its history", body = AlertHistory), ResourceErrors),
+    responses((status = 200, description = "The alert and its history", body = AlertHistory), LookupErrors),
     security(("bearer" = []), ("token_query" = []))
 )]
 #[get("/api/v1/alerts/{id}")]

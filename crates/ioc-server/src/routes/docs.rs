@@ -60,20 +60,25 @@ impl ApiDocument {
         })
     }
 
-    /// The methods the API takes on `path`; empty when it has no such path.
+    /// The methods the API takes on `path` (percent-decoded, as the router
+    /// reads it), each once; empty when it has no such path.
     fn methods_of(&self, path: &str) -> Vec<Method> {
+        let path = percent_decoded(path);
         let given: Vec<&str> = path.split('/').collect();
-        self.paths
-            .iter()
-            .filter(|(segments, _)| {
-                segments.len() == given.len()
-                    && segments.iter().zip(&given).all(|(s, g)| match s {
-                        Segment::Literal(l) => l == g,
-                        Segment::Parameter => !g.is_empty(),
-                    })
-            })
-            .flat_map(|(_, methods)| methods.iter().cloned())
-            .collect()
+        let mut methods: Vec<Method> = Vec::new();
+        let matching = self.paths.iter().filter(|(segments, _)| {
+            segments.len() == given.len()
+                && segments.iter().zip(&given).all(|(s, g)| match s {
+                    Segment::Literal(l) => l == g,
+                    Segment::Parameter => !g.is_empty(),
+                })
+        });
+        for method in matching.flat_map(|(_, methods)| methods) {
+            if !methods.contains(method) {
+                methods.push(method.clone());
+            }
+        }
+        methods
     }
 }
 
@@ -91,7 +96,30 @@ pub async fn openapi_json(document: web::Data<ApiDocument>) -> HttpResponse {
         .body(document.json.clone())
 }
 
-/// What no route takes: 405 with `Allow` for a path of the API, else 404.
+/// `path` with its `%XX` escapes decoded where they make valid UTF-8.
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| path.to_owned())
+}
+
+/// What no route takes: for a path of the API, `OPTIONS` is a 204 and any
+/// other method a 405, both with `Allow` (`HEAD` is served as `GET` before
+/// routing); any other path is a 404.
 pub async fn unrouted(req: HttpRequest, document: web::Data<ApiDocument>) -> HttpResponse {
     let methods = document.methods_of(req.path());
     if methods.is_empty() {
@@ -100,8 +128,17 @@ pub async fn unrouted(req: HttpRequest, document: web::Data<ApiDocument>) -> Htt
             req.path()
         )));
     }
-    let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    let mut allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    if methods.contains(&Method::GET) {
+        allow.push("HEAD");
+    }
+    allow.push("OPTIONS");
     let allow = allow.join(", ");
+    if req.method() == Method::OPTIONS {
+        return HttpResponse::NoContent()
+            .insert_header((header::ALLOW, allow))
+            .finish();
+    }
     HttpResponse::MethodNotAllowed()
         .insert_header((header::ALLOW, allow.clone()))
         .json(ErrorBody {
@@ -128,6 +165,14 @@ mod tests {
                 "/api/v1/alerts/{id}/ack",
                 PathItem::new(HttpMethod::Post, OperationBuilder::new()),
             )
+            .path(
+                "/api/v1/alerts/{id}",
+                PathItem::new(HttpMethod::Get, OperationBuilder::new()),
+            )
+            .path(
+                "/api/v1/alerts/rollup",
+                PathItem::new(HttpMethod::Get, OperationBuilder::new()),
+            )
             .build();
         let document = OpenApiBuilder::new()
             .info(InfoBuilder::new().title("t").version("1").build())
@@ -135,7 +180,9 @@ mod tests {
             .build();
         let document = ApiDocument::new(&document).expect("encodes");
         assert_eq!(document.methods_of("/api/v1/units/25432"), [Method::GET]);
+        assert_eq!(document.methods_of("/api/v1/%75nits/25432"), [Method::GET]);
         assert_eq!(document.methods_of("/api/v1/alerts/7/ack"), [Method::POST]);
+        assert_eq!(document.methods_of("/api/v1/alerts/rollup"), [Method::GET]);
         assert!(document.methods_of("/api/v1/units/").is_empty());
         assert!(document.methods_of("/api/v1/units/1/2").is_empty());
         assert!(document.methods_of("/nowhere").is_empty());

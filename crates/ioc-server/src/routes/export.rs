@@ -26,12 +26,13 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 #[into_params(parameter_in = Query)]
 pub struct FormatParams {
     /// `json` (the default), `csv` (UTF-8 with a BOM, for Excel) or `xlsx`.
-    /// Without it, `Accept: text/csv` asks for CSV.
+    /// Without it, an `Accept` that ranks `text/csv` above JSON asks for CSV.
     #[param(pattern = "^(json|csv|xlsx)$")]
     pub format: Option<String>,
 }
 
-/// `?format=csv|xlsx`, or `Accept: text/csv`; `None` for JSON.
+/// `?format=csv|xlsx`, or an `Accept` that ranks `text/csv` above JSON;
+/// `None` for JSON.
 pub(crate) fn export_format(
     req: &HttpRequest,
     params: &FormatParams,
@@ -53,7 +54,44 @@ pub(crate) fn export_format(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    Ok(accept.contains("text/csv").then_some(Format::Csv))
+    Ok(prefers_csv(accept).then_some(Format::Csv))
+}
+
+/// Whether `accept` ranks CSV above JSON (a tie is JSON).
+fn prefers_csv(accept: &str) -> bool {
+    let (csv, json) = (
+        quality(accept, "text/csv"),
+        quality(accept, "application/json"),
+    );
+    csv > 0.0 && csv > json
+}
+
+/// The quality `accept` gives `media_type`: that of the most specific range
+/// matching it (`text/csv`, then `text/*`, then `*/*`), 0 when none does.
+fn quality(accept: &str, media_type: &str) -> f32 {
+    let kind = media_type.split('/').next().unwrap_or("");
+    let mut best: Option<(u8, f32)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let specificity = if name == media_type {
+            3
+        } else if name.strip_suffix("/*") == Some(kind) {
+            2
+        } else if name == "*/*" {
+            1
+        } else {
+            continue;
+        };
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q=")?.parse::<f32>().ok())
+            .next()
+            .unwrap_or(1.0);
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, q));
+        }
+    }
+    best.map_or(0.0, |(_, q)| q)
 }
 
 /// One cell of an exported table.
@@ -199,7 +237,20 @@ pub(crate) fn vietnamese_key(key: Key) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::Cell;
+    use super::{Cell, prefers_csv};
+
+    #[test]
+    fn accept_asks_for_csv_only_when_it_prefers_it() {
+        assert!(prefers_csv("text/csv"));
+        assert!(prefers_csv("text/csv, application/json;q=0.5"));
+        assert!(prefers_csv("text/*"));
+        assert!(!prefers_csv("application/json, text/csv;q=0.1"));
+        assert!(!prefers_csv("text/csv;q=0"));
+        assert!(!prefers_csv("*/*"));
+        assert!(!prefers_csv("application/json, text/csv"));
+        assert!(!prefers_csv(""));
+        assert!(!prefers_csv("text/csv;q=0, */*"));
+    }
 
     #[test]
     fn csv_text_that_a_spreadsheet_would_run_is_quoted() {

@@ -1,13 +1,13 @@
-//! `GET /metrics` in the Prometheus text format, for `metrics.token` or a
-//! reading token, or anyone with `metrics.public = true`.
+//! `GET /metrics` in the Prometheus text format, for a bearer token that is
+//! `metrics.token` or of a reading role (header only; no `?token=`), or
+//! anyone with `metrics.public = true`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use prometheus::{Encoder, TextEncoder};
 
 use crate::auth::{self, Role, hash_token};
-use crate::error::{ApiError, ErrorBody};
-use crate::openapi::PrometheusText;
+use crate::error::ApiError;
+use crate::openapi::{AuthErrors, PrometheusText};
 use crate::state::AppState;
 
 /// Every metric of ioc's registry (docs/API.md, "Metrics").
@@ -15,9 +15,7 @@ use crate::state::AppState;
     tag = "operations",
     responses(
         (status = 200, description = "The metrics", content((PrometheusText = "text/plain; version=0.0.4"))),
-        (status = 401, description = "No `metrics.token` and no reading token", body = ErrorBody),
-        (status = 403, description = "The token may not read", body = ErrorBody),
-        (status = 500, description = "The metrics could not be gathered", body = ErrorBody),
+        AuthErrors
     ),
     security(("bearer" = []))
 )]
@@ -74,12 +72,9 @@ async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> 
     if access.public {
         return Ok(());
     }
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !access.token.is_empty() && given.is_some_and(|g| hash_token(g) == hash_token(&access.token))
+    let given = auth::bearer(req).ok();
+    if !access.token.is_empty()
+        && given.is_some_and(|g| hash_token(&g) == hash_token(&access.token))
     {
         return Ok(());
     }

@@ -132,7 +132,7 @@ pub async fn api_docs() -> Result<HttpResponse, ApiError> {
     tag = "pages",
     params(("name" = String, Path, description = "A file of the pages", example = "wall.js")),
     responses(
-        (status = 200, description = "The file", content((Asset = "text/javascript"), (Asset = "text/css"))),
+        (status = 200, description = "The file", content((Asset = "text/javascript"), (Asset = "text/css"), (HtmlPage = "text/html"))),
         (status = 404, description = "No such file", body = ErrorBody),
     )
 )]

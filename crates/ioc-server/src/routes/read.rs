@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::openapi::{CsvTable, ReadErrors, ResourceErrors, Workbook};
+use crate::openapi::{AuthErrors, CsvTable, LookupErrors, ReadErrors, ResourceErrors, Workbook};
 use crate::routes::export::{
     CSV, Cell, FormatParams, XLSX, export, export_format, exported, vietnamese_key,
 };
@@ -34,7 +34,7 @@ fn window(params: &WindowParams, state: &AppState) -> Result<(Window, Window), A
 /// and direction, and the standing targets, for pages to lay out from.
 #[utoipa::path(
     tag = "read",
-    responses((status = 200, description = "Levels, keys and standing targets", body = Meta), ReadErrors),
+    responses((status = 200, description = "Levels, keys and standing targets", body = Meta), AuthErrors),
     security(("bearer" = []), ("token_query" = []))
 )]
 #[get("/api/v1/meta")]
@@ -101,7 +101,8 @@ async fn json_cached<T: serde::Serialize>(
     params(WindowParams, ScopeParams, FormatParams, ("code" = String, Path, description = "A unit code of the tree", example = "25432")),
     responses(
         (status = 200, description = "The unit (scope `self` by default), or its children as a table",
-            content((UnitView = "application/json"), (CsvTable = CSV), (Workbook = XLSX))),
+            content((UnitView = "application/json"), (CsvTable = CSV), (Workbook = XLSX)),
+            headers(("Content-Disposition" = String, description = "For CSV and Excel: `attachment; filename=\"don-vi-CODE.csv\"` (or `.xlsx`)"))),
         ResourceErrors
     ),
     security(("bearer" = []), ("token_query" = []))
@@ -218,6 +219,7 @@ pub struct RankingParams {
     responses(
         (status = 200, description = "The ranking (scope `self` by default)",
             content((Ranking = "application/json"), (CsvTable = CSV), (Workbook = XLSX)),
+            headers(("Content-Disposition" = String, description = "For CSV and Excel: `attachment; filename=\"xep-hang-LEVEL-KEY.csv\"` (or `.xlsx`)")),
             links(
                 ("unit" = (operation_id = "unit_keys", parameters(("code" = "$response.body#/items/0/unit")))),
                 ("trend" = (operation_id = "trend", parameters(("code" = "$response.body#/items/0/unit"))))
@@ -290,7 +292,7 @@ fn ranking_row(item: &RankedUnit) -> Vec<Cell> {
     tag = "read",
     responses((status = 200, description = "The campaigns", body = Vec<Campaign>, links(
             ("progress" = (operation_id = "campaign_progress", parameters(("id" = "$response.body#/0/id"))))
-        )), ReadErrors),
+        )), AuthErrors),
     security(("bearer" = []), ("token_query" = []))
 )]
 #[get("/api/v1/campaigns")]
@@ -308,7 +310,7 @@ pub async fn campaigns(
 #[utoipa::path(
     tag = "read",
     params(("id" = String, Path, description = "A campaign's id", example = "bp-92-ngay-2022")),
-    responses((status = 200, description = "The campaign and its progress", body = CampaignProgress), ResourceErrors),
+    responses((status = 200, description = "The campaign and its progress", body = CampaignProgress), LookupErrors),
     security(("bearer" = []), ("token_query" = []))
 )]
 #[get("/api/v1/campaigns/{id}")]

@@ -17,6 +17,7 @@ use ioc_stream::{Disconnect, Next, Session};
 use crate::auth::{self, Role};
 use crate::config::StreamSettings;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::openapi::AuthErrors;
 use crate::state::AppState;
 use ioc_stream::protocol::ErrorCode as FrameCode;
 
@@ -62,8 +63,8 @@ impl Connection {
 #[utoipa::path(
     tag = "stream",
     params(
-        ("Upgrade" = String, Header, pattern = "^websocket$", description = "`websocket`"),
-        ("Connection" = String, Header, pattern = "^Upgrade$", description = "`Upgrade`"),
+        ("Upgrade" = String, Header, description = "`websocket` (in any case)"),
+        ("Connection" = String, Header, description = "A list that holds `Upgrade` (in any case)"),
         ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$",
             description = "The client's key: 16 random bytes in base64 (RFC 6455)"),
         ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
@@ -71,8 +72,7 @@ impl Connection {
     responses(
         (status = 101, description = "Switching to the WebSocket protocol of docs/API.md, \"Live updates\""),
         (status = 400, description = "Not a WebSocket upgrade (`not_websocket`)", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token may not read", body = ErrorBody),
+        AuthErrors
     ),
     security(("bearer" = []), ("token_query" = []))
 )]
