@@ -50,6 +50,14 @@ const FILES: &[(&str, &str)] = &[
         "units/binh_phuoc_former_names.csv",
         include_str!("../../../config/units/binh_phuoc_former_names.csv"),
     ),
+    (
+        "units/dong_nai_predecessors.csv",
+        include_str!("../../../config/units/dong_nai_predecessors.csv"),
+    ),
+    (
+        "units/dong_nai_versions.csv",
+        include_str!("../../../config/units/dong_nai_versions.csv"),
+    ),
 ];
 
 /// The built-in path of `relative` (a path under `config/`).

@@ -7,6 +7,7 @@ use ioc_aggregate::alerts::AlertRules;
 use ioc_aggregate::campaign::Campaign;
 use ioc_aggregate::score::ScoreModel;
 
+use ioc_core::unit::{UnitHistory, UnitHistoryBuilder};
 use ioc_core::{Catalog, Levels, ReferenceError, ReferenceErrors, UnitTree, UnitTreeBuilder};
 
 use crate::builtin;
@@ -33,6 +34,34 @@ pub fn read_unit_tree(settings: &UnitSettings) -> Result<UnitTree, ReferenceErro
     }
     match builder.build() {
         Ok(tree) if errors.is_empty() => Ok(tree),
+        Ok(_) => Err(ReferenceErrors(errors)),
+        Err(ReferenceErrors(more)) => {
+            errors.extend(more);
+            Err(ReferenceErrors(errors))
+        }
+    }
+}
+
+/// Reads and checks the unit versions and their edges (`units.versions`,
+/// `units.edges`); `None` when no versions are configured.
+pub fn read_unit_history(settings: &UnitSettings) -> Result<Option<UnitHistory>, ReferenceErrors> {
+    if settings.versions.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = UnitHistoryBuilder::new(settings.levels.clone());
+    let mut errors = Vec::new();
+    for path in &settings.versions {
+        if let Some(input) = open(path, &mut errors) {
+            builder.read_versions(&path.display().to_string(), input);
+        }
+    }
+    for path in &settings.edges {
+        if let Some(input) = open(path, &mut errors) {
+            builder.read_edges(&path.display().to_string(), input);
+        }
+    }
+    match builder.build() {
+        Ok(history) if errors.is_empty() => Ok(Some(history)),
         Ok(_) => Err(ReferenceErrors(errors)),
         Err(ReferenceErrors(more)) => {
             errors.extend(more);

@@ -412,7 +412,7 @@ fn attach_aliases(
         .collect()
 }
 
-fn check_name(raw: &str) -> Result<String, String> {
+pub(super) fn check_name(raw: &str) -> Result<String, String> {
     if raw.is_empty() {
         Err("is empty".to_owned())
     } else if raw.chars().count() > MAX_NAME_LEN {
@@ -422,7 +422,7 @@ fn check_name(raw: &str) -> Result<String, String> {
     }
 }
 
-fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+pub(super) fn parse_date(raw: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .map_err(|_| format!("{raw:?} is not a date YYYY-MM-DD"))
 }

@@ -4,7 +4,7 @@
 use clap::Subcommand;
 
 use crate::config::Settings;
-use crate::reference::{read_catalog, read_unit_tree};
+use crate::reference::{read_catalog, read_unit_history, read_unit_tree};
 
 /// `ioc config …`
 #[derive(Debug, Subcommand)]
@@ -46,25 +46,36 @@ impl ConfigCommand {
 /// summary, or every problem found.
 pub fn check_config(settings: &Settings) -> Result<String, Vec<String>> {
     let tree = read_unit_tree(&settings.units);
+    let history = read_unit_history(&settings.units);
     let catalog = read_catalog(&settings.units.levels, &settings.procedures);
     let campaigns =
         crate::reference::read_campaigns(&settings.campaigns.files, &settings.units.levels);
     let score = crate::reference::read_score_model(&settings.scoring.file);
     let alerts = crate::reference::read_alert_rules(&settings.alerts.file, &settings.units.levels);
     let tls = crate::webhook::tls_config(settings.alerts.webhook_ca_file.as_deref());
-    match (tree, catalog, campaigns, score, alerts, tls) {
-        (Ok(tree), Ok(catalog), Ok(campaigns), Ok(_), Ok(alerts), Ok(_)) => Ok(format!(
-            "configuration OK ({}): {} units, {} procedures, {} campaign(s), {} threshold rule(s), {}",
-            settings.origin,
-            tree.len(),
-            catalog.len(),
-            campaigns.len(),
-            alerts.thresholds.len(),
-            settings.database.url
-        )),
-        (tree, catalog, campaigns, score, alerts, tls) => {
+    match (tree, history, catalog, campaigns, score, alerts, tls) {
+        (Ok(tree), Ok(history), Ok(catalog), Ok(campaigns), Ok(_), Ok(alerts), Ok(_)) => {
+            Ok(format!(
+                "configuration OK ({}): {} units{}, {} procedures, {} campaign(s), {} threshold rule(s), {}",
+                settings.origin,
+                tree.len(),
+                history.map_or_else(String::new, |h| format!(
+                    " ({} versions through reforms, {} edges)",
+                    h.versions().len(),
+                    h.edges().len()
+                )),
+                catalog.len(),
+                campaigns.len(),
+                alerts.thresholds.len(),
+                settings.database.url
+            ))
+        }
+        (tree, history, catalog, campaigns, score, alerts, tls) => {
             let mut problems = Vec::new();
-            for errors in [tree.err(), catalog.err()].into_iter().flatten() {
+            for errors in [tree.err(), history.err(), catalog.err()]
+                .into_iter()
+                .flatten()
+            {
                 problems.extend(errors.0.iter().map(ToString::to_string));
             }
             problems.extend(campaigns.err().unwrap_or_default());

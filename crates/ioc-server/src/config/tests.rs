@@ -287,3 +287,24 @@ fn show_names_where_each_value_came_from_and_hides_secrets() {
     assert_eq!(unique.len(), keys.len(), "a key shown twice:\n{shown}");
     assert!(keys.contains(&"alerts.file") && keys.contains(&"ingest.status_map"));
 }
+
+#[test]
+fn the_shipped_reform_files_pass_config_check() {
+    let env = [
+        (
+            "IOC__UNITS__VERSIONS".to_owned(),
+            "[\"units/dong_nai_versions.csv\"]".to_owned(),
+        ),
+        (
+            "IOC__UNITS__EDGES".to_owned(),
+            "[\"units/dong_nai_predecessors.csv\"]".to_owned(),
+        ),
+    ];
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/base.toml");
+    let settings = Settings::load_from(Some(&base), env).expect("valid");
+    let summary = crate::commands::check::check_config(&settings).expect("no problem");
+    assert!(
+        summary.contains("(407 versions through reforms, 271 edges)"),
+        "{summary}"
+    );
+}

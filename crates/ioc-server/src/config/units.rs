@@ -1,4 +1,5 @@
-//! `[units]`: the unit levels and the unit tree files.
+//! `[units]`: the unit levels, the unit tree files, and the files of units
+//! through reforms.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,11 @@ pub struct UnitSettings {
     pub aliases: Vec<PathBuf>,
     /// Load the files into the store when `serve` starts.
     pub load_on_start: bool,
+    /// Unit version CSV files (units through reforms), checked by
+    /// `ioc config check`.
+    pub versions: Vec<PathBuf>,
+    /// Predecessor edge CSV files between those versions.
+    pub edges: Vec<PathBuf>,
 }
 
 impl UnitSettings {
@@ -44,12 +50,16 @@ impl UnitSettings {
         );
         let aliases = reader.paths("units.aliases", &["units/binh_phuoc_aliases.csv"], base_dir);
         let load_on_start = reader.boolean("units.load_on_start", true);
+        let versions = reader.paths("units.versions", &[], base_dir);
+        let edges = reader.paths("units.edges", &[], base_dir);
         UnitSettings {
             levels,
             files,
             former_names,
             aliases,
             load_on_start,
+            versions,
+            edges,
         }
     }
 }
