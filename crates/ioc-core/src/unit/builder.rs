@@ -7,7 +7,8 @@ use std::io::Read;
 use chrono::NaiveDate;
 
 use super::code::{AliasSystem, UnitCode};
-use super::tree::{FormerName, Levels, Unit, UnitTree, name_key};
+use super::name::name_key;
+use super::tree::{FormerName, Levels, Unit, UnitTree};
 use crate::reference::{ReferenceError, ReferenceErrors, read_csv};
 
 /// Longest unit name accepted, in characters.

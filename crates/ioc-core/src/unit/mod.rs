@@ -9,6 +9,7 @@
 mod builder;
 mod code;
 mod history;
+mod name;
 mod tree;
 
 pub use builder::{

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::code::{AliasSystem, UnitCode};
+use super::name::name_key;
 
 /// The ordered levels of a unit tree, top first, e.g.
 /// `province, department, district, commune`. A child's level comes after
@@ -110,23 +111,6 @@ pub enum UnresolvedUnit {
         /// Codes of the units bearing it.
         candidates: Vec<String>,
     },
-}
-
-/// A unit name reduced for matching: lower case, single spaces, without a
-/// leading "Ủy ban nhân dân"/"UBND" (sources write "UBND xã Tân Thành" for
-/// the unit "Xã Tân Thành").
-pub(super) fn name_key(name: &str) -> String {
-    let folded = name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    for prefix in ["ủy ban nhân dân ", "uỷ ban nhân dân ", "ubnd "] {
-        if let Some(rest) = folded.strip_prefix(prefix) {
-            return rest.to_owned();
-        }
-    }
-    folded
 }
 
 impl UnitTree {
