@@ -16,6 +16,7 @@ pub mod reference;
 pub mod text;
 pub mod timeliness;
 pub mod unit;
+pub mod working_days;
 
 pub use calendar::LocalCalendar;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -26,3 +27,4 @@ pub use procedure::{Catalog, OnlineLevel, Procedure, ProcedureCode};
 pub use reference::{ReferenceError, ReferenceErrors};
 pub use timeliness::{Granularity, Timeliness, TimelinessRules};
 pub use unit::{AliasSystem, Levels, Unit, UnitCode, UnitTree, UnitTreeBuilder, UnresolvedUnit};
+pub use working_days::WorkingCalendar;

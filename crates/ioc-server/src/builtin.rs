@@ -23,6 +23,10 @@ const FILES: &[(&str, &str)] = &[
     ("alerts.toml", include_str!("../../../config/alerts.toml")),
     ("base.toml", include_str!("../../../config/base.toml")),
     (
+        "calendar/vn-public-sector.toml",
+        include_str!("../../../config/calendar/vn-public-sector.toml"),
+    ),
+    (
         "campaigns/binh_phuoc_92_days_2022.toml",
         include_str!("../../../config/campaigns/binh_phuoc_92_days_2022.toml"),
     ),

@@ -8,7 +8,9 @@ use ioc_aggregate::campaign::Campaign;
 use ioc_aggregate::score::ScoreModel;
 
 use ioc_core::unit::{UnitHistory, UnitHistoryBuilder};
-use ioc_core::{Catalog, Levels, ReferenceError, ReferenceErrors, UnitTree, UnitTreeBuilder};
+use ioc_core::{
+    Catalog, Levels, ReferenceError, ReferenceErrors, UnitTree, UnitTreeBuilder, WorkingCalendar,
+};
 
 use crate::builtin;
 use crate::config::{ProcedureSettings, UnitSettings};
@@ -68,6 +70,24 @@ pub fn read_unit_history(settings: &UnitSettings) -> Result<Option<UnitHistory>,
             Err(ReferenceErrors(errors))
         }
     }
+}
+
+/// Reads and checks the working-day calendar at `path`.
+pub fn read_working_calendar(path: &Path) -> Result<WorkingCalendar, ReferenceErrors> {
+    let mut errors = Vec::new();
+    let Some(mut input) = open(path, &mut errors) else {
+        return Err(ReferenceErrors(errors));
+    };
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut input, &mut text).map_err(|e| {
+        ReferenceErrors(vec![ReferenceError::new(
+            &path.display().to_string(),
+            0,
+            None,
+            format!("cannot read: {e}"),
+        )])
+    })?;
+    WorkingCalendar::parse(&path.display().to_string(), &text)
 }
 
 /// Reads and checks the procedure catalog against the unit `levels`.

@@ -16,6 +16,7 @@ use toml::Value;
 
 mod alerts;
 mod auth;
+mod calendar;
 mod campaigns;
 mod database;
 mod ingest;
@@ -32,6 +33,7 @@ mod units;
 
 pub use alerts::AlertSettings;
 pub use auth::AuthSettings;
+pub use calendar::CalendarSettings;
 pub use campaigns::CampaignSettings;
 pub use database::DatabaseSettings;
 pub use ingest::IngestSettings;
@@ -73,6 +75,8 @@ pub struct Settings {
     pub campaigns: CampaignSettings,
     /// The scoring model.
     pub scoring: ScoringSettings,
+    /// The working-day calendar.
+    pub calendar: CalendarSettings,
     /// Rankings.
     pub rankings: RankingSettings,
     /// Who may read.
@@ -203,6 +207,7 @@ impl Settings {
         let procedures = ProcedureSettings::read(reader, base_dir);
         let campaigns = CampaignSettings::read(reader, base_dir);
         let scoring = ScoringSettings::read(reader, base_dir);
+        let calendar = CalendarSettings::read(reader, base_dir);
         let rankings = RankingSettings::read(reader);
         let auth = AuthSettings::read(reader);
         let ingest = IngestSettings::read(reader);
@@ -221,6 +226,7 @@ impl Settings {
             ingest,
             campaigns,
             scoring,
+            calendar,
             rankings,
             auth,
             stream,

@@ -89,6 +89,10 @@ fn base_toml_documents_every_key_with_its_default() {
         format!("{:?}", built_in.scoring),
     );
     same_files(
+        format!("{:?}", from_file.calendar),
+        format!("{:?}", built_in.calendar),
+    );
+    same_files(
         format!("{:?}", from_file.alerts),
         format!("{:?}", built_in.alerts),
     );
@@ -305,6 +309,35 @@ fn the_shipped_reform_files_pass_config_check() {
     let summary = crate::commands::check::check_config(&settings).expect("no problem");
     assert!(
         summary.contains("(407 versions through reforms, 271 edges)"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn config_check_names_calendar_problems_and_warns_when_this_year_is_missing() {
+    let dir = std::env::temp_dir().join(format!("ioc-config-calendar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/base.toml");
+    let check = |text: &str| {
+        let file = dir.join("calendar.toml");
+        std::fs::write(&file, text).expect("write");
+        let env = [("IOC__CALENDAR__FILE".to_owned(), file.display().to_string())];
+        let settings = Settings::load_from(Some(&base), env).expect("valid");
+        crate::commands::check::check_config(&settings)
+    };
+    let overlapping = "[[year]]\nyear = 2022\noff = [\n  { date = \"2022-01-01\", name = \"A\", basis = \"B\" },\n  { date = \"2022-01-01\", name = \"A\", basis = \"B\" },\n]\n";
+    let problems = check(overlapping).expect_err("an overlapping day");
+    assert!(
+        problems.iter().any(|p| p.ends_with(
+            "calendar.toml:5: field `off`: 2022-01-01 is listed twice (overlapping days)"
+        )),
+        "{problems:?}"
+    );
+    let summary = check("[[year]]\nyear = 2022\n").expect("valid");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(summary.contains("working days of 2022"), "{summary}");
+    assert!(
+        summary.contains("warning: ") && summary.contains("has no table for"),
         "{summary}"
     );
 }
