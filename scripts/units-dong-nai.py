@@ -49,8 +49,10 @@ def main(shared):
     changes = {r["code"]: r for r in rows(shared / "dong_nai_changes_2026-04-30.csv")}
     # Names before the Chơn Thành reform of 2022-10-01 (NQ 570/NQ-UBTVQH15),
     # kept by the Bình Phước reference files of ioc.
-    former = rows(REPO / "config/units/binh_phuoc_former_names.csv")
-    former = {r["code"]: r for r in former}
+    former = {}
+    for r in rows(REPO / "config/units/binh_phuoc_former_names.csv"):
+        assert r["code"] not in former, f"one former name per code: {r['code']}"
+        former[r["code"]] = r
 
     versions = []
 
@@ -62,7 +64,8 @@ def main(shared):
             unit = before[code]
             old = former.get(code)
             if old:
-                version(code, old["name"], unit["level"], unit["parent_code"], "", old["valid_to"])
+                version(code, old["name"], unit["level"], unit["parent_code"],
+                        old["valid_from"], old["valid_to"])
                 version(code, unit["name"], unit["level"], unit["parent_code"], old["valid_to"], REFORM)
             else:
                 version(code, unit["name"], unit["level"], unit["parent_code"], "", REFORM)
@@ -84,6 +87,13 @@ def main(shared):
     ]
     edges.sort(key=lambda e: (e[1], e[0]))
 
+    # The facts of DOMAIN.md §7.1 and the data's README.
+    def communes(units, root):
+        return sum(1 for c in subtree(units, root) if units[c]["level"] == "commune")
+    assert communes(before, "70") == 111 and communes(before, "75") == 159
+    assert communes(after, "75") == 95 and len(edges) == 271
+    assert sum(1 for e in edges if e[2] == "partial") == 2
+
     out = REPO / "config/units"
     with open(out / "dong_nai_versions.csv", "w", encoding="utf-8", newline="") as f:
         f.write("# Every version of the units of today's Đồng Nai and of the provinces it was made of:\n"
@@ -91,7 +101,10 @@ def main(shared):
                 "# the Chơn Thành names before 2022-10-01), the province 75 and its 95 communes from\n"
                 "# 2025-07-01 (NQ 202/2025/QH15), Thành phố Đồng Nai and 10 new phường from 2026-04-30\n"
                 "# (NQ 30/2026/QH16, NQ 237/NQ-UBTVQH16). A version is valid on [valid_from, valid_to);\n"
-                "# empty ends are open. Codes are reused: (code, range) is a unit.\n")
+                "# empty ends are open. Codes are reused: (code, range) is a unit.\n"
+                "# Limits: old Đồng Nai is its last list (June 2025) back to any date; its commune\n"
+                "# arrangement of 2024 is not in the source. Provinces, districts and departments\n"
+                "# have no edges (the source has commune edges only).\n")
         f.write(SOURCE + "\n")
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["code", "name", "level", "parent_code", "valid_from", "valid_to"])

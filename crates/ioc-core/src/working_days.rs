@@ -205,6 +205,8 @@ impl RawDay {
         if self.name.trim().is_empty() || self.basis.trim().is_empty() {
             return Err("a day needs a name and a legal basis".to_owned());
         }
+        crate::text::check_plain(&self.name).map_err(|e| format!("name {e}"))?;
+        crate::text::check_plain(&self.basis).map_err(|e| format!("basis {e}"))?;
         let first = parse(&self.date)?;
         let last = self
             .until

@@ -48,7 +48,15 @@ pub fn read_unit_tree(settings: &UnitSettings) -> Result<UnitTree, ReferenceErro
 /// `units.edges`); `None` when no versions are configured.
 pub fn read_unit_history(settings: &UnitSettings) -> Result<Option<UnitHistory>, ReferenceErrors> {
     if settings.versions.is_empty() {
-        return Ok(None);
+        return match settings.edges.first() {
+            None => Ok(None),
+            Some(edges) => Err(ReferenceErrors(vec![ReferenceError::new(
+                &edges.display().to_string(),
+                0,
+                None,
+                "units.edges is set without units.versions: edges join versions",
+            )])),
+        };
     }
     let mut builder = UnitHistoryBuilder::new(settings.levels.clone());
     let mut errors = Vec::new();

@@ -287,10 +287,14 @@ impl UnitHistoryBuilder {
         self
     }
 
-    /// Checks that no two versions of one code overlap, that each version's
-    /// parent is in force over its whole range at a higher level, and that
-    /// each edge's old unit is in force the day before its date and its new
-    /// unit on it; every problem is reported.
+    /// Checks that no two versions of one code overlap; that each version's
+    /// parent is in force over its whole range at a higher level (only the
+    /// top level stands alone); that each edge's old unit is in force the day
+    /// before its date and its new unit on it, a merged or split unit ending
+    /// on that date; and that the edges out of one unit on one date make
+    /// sense together (at most one `whole`, not mixed with `partial`; an
+    /// `unchanged` one alone and to the same code; none listed twice).
+    /// Every problem is reported.
     pub fn build(self) -> Result<UnitHistory, ReferenceErrors> {
         let UnitHistoryBuilder {
             levels,
@@ -336,6 +340,13 @@ impl UnitHistoryBuilder {
                     .any(|&i| versions[i].value.valid.contains(day))
             })
         };
+        let ends_on = |code: &UnitCode, date: NaiveDate| {
+            by_code.get(code).is_some_and(|indices| {
+                indices
+                    .iter()
+                    .any(|&i| versions[i].value.valid.to == Some(date))
+            })
+        };
         for edge in &edges {
             let e = &edge.value;
             let before = e.date.pred_opt().unwrap_or(e.date);
@@ -347,6 +358,16 @@ impl UnitHistoryBuilder {
                     format!(
                         "unit {} is not in force on {before}, the day before the edge",
                         e.old
+                    ),
+                ));
+            } else if e.kind != EdgeKind::Unchanged && !ends_on(&e.old, e.date) {
+                errors.push(ReferenceError::new(
+                    &edge.file,
+                    edge.line,
+                    Some("old_code"),
+                    format!(
+                        "unit {} goes on after {}: a unit merged or split ends on the edge's date",
+                        e.old, e.date
                     ),
                 ));
             }
@@ -362,6 +383,7 @@ impl UnitHistoryBuilder {
                 ));
             }
         }
+        errors.extend(edge_set_problems(&edges));
         if !errors.is_empty() {
             return Err(ReferenceErrors(errors));
         }
@@ -373,19 +395,89 @@ impl UnitHistoryBuilder {
     }
 }
 
-/// What is wrong with `child`'s parent, if anything: it must be of a higher
-/// level, and its versions must cover the child's range without a gap.
+/// The problems of the edges out of each unit on each date, together.
+fn edge_set_problems(edges: &[Located<Edge>]) -> Vec<ReferenceError> {
+    let mut problems = Vec::new();
+    let mut out: HashMap<(&UnitCode, NaiveDate), Vec<&Located<Edge>>> = HashMap::new();
+    for edge in edges {
+        out.entry((&edge.value.old, edge.value.date))
+            .or_default()
+            .push(edge);
+    }
+    for ((old, date), set) in out {
+        let Some(last) = set.last() else {
+            continue;
+        };
+        let mut problem = |field: &str, message: String| {
+            problems.push(ReferenceError::new(
+                &last.file,
+                last.line,
+                Some(field),
+                message,
+            ));
+        };
+        let count = |kind: EdgeKind| set.iter().filter(|e| e.value.kind == kind).count();
+        let (whole, partial, unchanged) = (
+            count(EdgeKind::Whole),
+            count(EdgeKind::Partial),
+            count(EdgeKind::Unchanged),
+        );
+        let mut targets: Vec<&UnitCode> = set.iter().map(|e| &e.value.new).collect();
+        targets.sort();
+        if targets.windows(2).any(|pair| pair[0] == pair[1]) {
+            problem(
+                "new_code",
+                format!("an edge from {old} on {date} is listed twice"),
+            );
+        }
+        if whole > 1 {
+            problem(
+                "kind",
+                format!(
+                    "unit {old} goes whole into {whole} units on {date}; split it with partial edges"
+                ),
+            );
+        }
+        if whole > 0 && partial > 0 {
+            problem(
+                "kind",
+                format!("unit {old} has both whole and partial edges on {date}"),
+            );
+        }
+        if unchanged > 0 && (set.len() > 1 || set.iter().any(|e| e.value.new != e.value.old)) {
+            problem(
+                "kind",
+                format!("an unchanged unit {old} has one edge on {date}, to its own code"),
+            );
+        }
+    }
+    problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    problems
+}
+
+/// What is wrong with `child`'s parent, if anything: only the top level
+/// stands alone; a parent must be of a higher level, and its versions must
+/// cover the child's range without a gap.
 fn parent_problem(
     levels: &Levels,
     versions: &[Located<UnitVersion>],
     by_code: &HashMap<UnitCode, Vec<usize>>,
     child: &UnitVersion,
 ) -> Option<String> {
-    let parent = child.parent.as_ref()?;
+    let child_rank = levels.rank(&child.level)?;
+    let Some(parent) = child.parent.as_ref() else {
+        return (child_rank > 0).then(|| {
+            format!(
+                "unit {} of level {} has no parent; only the top level ({}) stands alone",
+                child.code,
+                child.level,
+                levels.names().first().map_or("", String::as_str)
+            )
+        });
+    };
     let Some(indices) = by_code.get(parent) else {
         return Some(format!("parent {parent} is not a unit"));
     };
-    let child_rank = levels.rank(&child.level)?;
     // Walk the parent's versions (sorted by start) over the child's range.
     let mut day = child.valid.from;
     for &i in indices {
@@ -465,6 +557,7 @@ mod tests {
                 .count()
         };
         assert_eq!(communes_of("70", campaign), 111);
+        // Old Đồng Nai as the file has it: its last list (June 2025).
         assert_eq!(communes_of("75", campaign), 159);
         let reform = day("2025-07-01");
         assert_eq!(communes_of("75", reform), 95);
@@ -580,5 +673,33 @@ mod tests {
             );
         }
         assert_eq!(found.len(), expected.len(), "{}", found.join("\n"));
+    }
+
+    #[test]
+    fn edges_that_do_not_add_up_and_orphans_are_refused() {
+        let versions = "code,name,level,parent_code,valid_from,valid_to\n\
+                        70,Tỉnh A,province,,,\n\
+                        1,Xã B,commune,70,,2025-07-01\n\
+                        2,Xã C,commune,70,,\n\
+                        3,Xã D,commune,70,2025-07-01,\n\
+                        4,Xã E,commune,70,2025-07-01,\n\
+                        5,Xã F,commune,,,\n";
+        let edges = "old_code,new_code,kind,date\n\
+                     2,3,whole,2025-07-01\n\
+                     1,3,whole,2025-07-01\n\
+                     1,4,whole,2025-07-01\n\
+                     1,4,whole,2025-07-01\n\
+                     2,2,unchanged,2025-07-01\n";
+        let mut found = problems(versions, edges);
+        found.sort();
+        let mut expected = [
+            "v.csv:7: field `parent_code`: unit 5 of level commune has no parent; only the top level (province) stands alone",
+            "e.csv:2: field `old_code`: unit 2 goes on after 2025-07-01: a unit merged or split ends on the edge's date",
+            "e.csv:5: field `new_code`: an edge from 1 on 2025-07-01 is listed twice",
+            "e.csv:5: field `kind`: unit 1 goes whole into 3 units on 2025-07-01; split it with partial edges",
+            "e.csv:6: field `kind`: an unchanged unit 2 has one edge on 2025-07-01, to its own code",
+        ];
+        expected.sort();
+        assert_eq!(found, expected);
     }
 }

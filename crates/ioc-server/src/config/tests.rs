@@ -311,6 +311,18 @@ fn the_shipped_reform_files_pass_config_check() {
         summary.contains("(407 versions through reforms, 271 edges)"),
         "{summary}"
     );
+    let edges_alone = [(
+        "IOC__UNITS__EDGES".to_owned(),
+        "[\"units/dong_nai_predecessors.csv\"]".to_owned(),
+    )];
+    let settings = Settings::load_from(Some(&base), edges_alone).expect("valid");
+    let problems = crate::commands::check::check_config(&settings).expect_err("edges alone");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("units.edges is set without units.versions")),
+        "{problems:?}"
+    );
 }
 
 #[test]
