@@ -21,27 +21,20 @@ pub fn read_unit_tree(settings: &UnitSettings) -> Result<UnitTree, ReferenceErro
     let mut errors = Vec::new();
     for path in &settings.files {
         if let Some(input) = open(path, &mut errors) {
-            builder.read_units(&path.display().to_string(), input);
+            builder.read_units(&path.display().to_string(), input.as_bytes());
         }
     }
     for path in &settings.former_names {
         if let Some(input) = open(path, &mut errors) {
-            builder.read_former_names(&path.display().to_string(), input);
+            builder.read_former_names(&path.display().to_string(), input.as_bytes());
         }
     }
     for path in &settings.aliases {
         if let Some(input) = open(path, &mut errors) {
-            builder.read_aliases(&path.display().to_string(), input);
+            builder.read_aliases(&path.display().to_string(), input.as_bytes());
         }
     }
-    match builder.build() {
-        Ok(tree) if errors.is_empty() => Ok(tree),
-        Ok(_) => Err(ReferenceErrors(errors)),
-        Err(ReferenceErrors(more)) => {
-            errors.extend(more);
-            Err(ReferenceErrors(errors))
-        }
-    }
+    with_open_errors(builder.build(), errors)
 }
 
 /// Reads and checks the unit versions and their edges (`units.versions`,
@@ -62,39 +55,23 @@ pub fn read_unit_history(settings: &UnitSettings) -> Result<Option<UnitHistory>,
     let mut errors = Vec::new();
     for path in &settings.versions {
         if let Some(input) = open(path, &mut errors) {
-            builder.read_versions(&path.display().to_string(), input);
+            builder.read_versions(&path.display().to_string(), input.as_bytes());
         }
     }
     for path in &settings.edges {
         if let Some(input) = open(path, &mut errors) {
-            builder.read_edges(&path.display().to_string(), input);
+            builder.read_edges(&path.display().to_string(), input.as_bytes());
         }
     }
-    match builder.build() {
-        Ok(history) if errors.is_empty() => Ok(Some(history)),
-        Ok(_) => Err(ReferenceErrors(errors)),
-        Err(ReferenceErrors(more)) => {
-            errors.extend(more);
-            Err(ReferenceErrors(errors))
-        }
-    }
+    with_open_errors(builder.build(), errors).map(Some)
 }
 
 /// Reads and checks the working-day calendar at `path`.
 pub fn read_working_calendar(path: &Path) -> Result<WorkingCalendar, ReferenceErrors> {
     let mut errors = Vec::new();
-    let Some(mut input) = open(path, &mut errors) else {
+    let Some(text) = open(path, &mut errors) else {
         return Err(ReferenceErrors(errors));
     };
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut input, &mut text).map_err(|e| {
-        ReferenceErrors(vec![ReferenceError::new(
-            &path.display().to_string(),
-            0,
-            None,
-            format!("cannot read: {e}"),
-        )])
-    })?;
     WorkingCalendar::parse(&path.display().to_string(), &text)
 }
 
@@ -107,10 +84,21 @@ pub fn read_catalog(
     let inputs: Vec<(String, Cursor<String>)> = settings
         .files
         .iter()
-        .filter_map(|path| open(path, &mut errors).map(|input| (path.display().to_string(), input)))
+        .filter_map(|path| {
+            open(path, &mut errors).map(|text| (path.display().to_string(), Cursor::new(text)))
+        })
         .collect();
-    match Catalog::read(levels, inputs) {
-        Ok(catalog) if errors.is_empty() => Ok(catalog),
+    with_open_errors(Catalog::read(levels, inputs), errors)
+}
+
+/// What a builder made, failing as well when a file could not be opened;
+/// the problems of both are reported together.
+fn with_open_errors<T>(
+    built: Result<T, ReferenceErrors>,
+    mut errors: Vec<ReferenceError>,
+) -> Result<T, ReferenceErrors> {
+    match built {
+        Ok(value) if errors.is_empty() => Ok(value),
         Ok(_) => Err(ReferenceErrors(errors)),
         Err(ReferenceErrors(more)) => {
             errors.extend(more);
@@ -119,9 +107,10 @@ pub fn read_catalog(
     }
 }
 
-fn open(path: &Path, errors: &mut Vec<ReferenceError>) -> Option<Cursor<String>> {
+/// The text of `path` (built in or on disk), or a problem in `errors`.
+fn open(path: &Path, errors: &mut Vec<ReferenceError>) -> Option<String> {
     match builtin::read_to_string(path) {
-        Ok(text) => Some(Cursor::new(text)),
+        Ok(text) => Some(text),
         Err(e) => {
             errors.push(ReferenceError::new(
                 &path.display().to_string(),

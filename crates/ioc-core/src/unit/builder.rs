@@ -9,15 +9,49 @@ use chrono::NaiveDate;
 use super::code::{AliasSystem, UnitCode};
 use super::name::name_key;
 use super::tree::{FormerName, Levels, Unit, UnitTree};
-use crate::reference::{ReferenceError, ReferenceErrors, read_csv};
+use crate::reference::{CsvRow, ReferenceError, ReferenceErrors, read_csv};
 
 /// Longest unit name accepted, in characters.
 pub const MAX_NAME_LEN: usize = 200;
 
-struct Located<T> {
-    file: String,
-    line: u64,
-    value: T,
+/// A value with the file and line it was read from.
+#[derive(Debug, Clone)]
+pub(super) struct Located<T> {
+    pub(super) file: String,
+    pub(super) line: u64,
+    pub(super) value: T,
+}
+
+/// The fields of a unit row (`code`, `name`, `level`, `parent_code`), each
+/// checked against `levels`; every problem goes to `err`.
+pub(super) fn unit_fields(
+    row: &CsvRow,
+    levels: &Levels,
+    mut err: impl FnMut(&str, String),
+) -> Option<(UnitCode, String, String, Option<UnitCode>)> {
+    let code = UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
+    let name = check_name(row.get("name")).map_err(|e| err("name", e));
+    let level = row.get("level");
+    let level = if levels.rank(level).is_some() {
+        Ok(level.to_owned())
+    } else {
+        let known = levels.names().join(", ");
+        err(
+            "level",
+            format!("unknown level {level:?} (levels: {known})"),
+        );
+        Err(())
+    };
+    let parent = match row.get("parent_code") {
+        "" => Ok(None),
+        raw => UnitCode::parse(raw)
+            .map(Some)
+            .map_err(|e| err("parent_code", format!("parent code {e}"))),
+    };
+    match (code, name, level, parent) {
+        (Ok(code), Ok(name), Ok(level), Ok(parent)) => Some((code, name, level, parent)),
+        _ => None,
+    }
 }
 
 /// Reads units, former names and aliases from CSV files and checks them
@@ -101,33 +135,11 @@ impl UnitTreeBuilder {
                 self.errors
                     .push(ReferenceError::new(file, line, Some(field), message));
             };
-            let code =
-                UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
-            let name = check_name(row.get("name")).map_err(|e| err("name", e));
-            let level = row.get("level");
-            let level_ok = if self.levels.rank(level).is_some() {
-                Ok(())
-            } else {
-                err(
-                    "level",
-                    format!(
-                        "unknown level {level:?} (levels: {})",
-                        self.levels.names().join(", ")
-                    ),
-                );
-                Err(())
-            };
-            let parent = match row.get("parent_code") {
-                "" => Ok(None),
-                raw => UnitCode::parse(raw)
-                    .map(Some)
-                    .map_err(|e| err("parent_code", format!("parent code {e}"))),
-            };
-            if let (Ok(code), Ok(name), Ok(()), Ok(parent)) = (code, name, level_ok, parent) {
+            if let Some((code, name, level, parent)) = unit_fields(&row, &self.levels, &mut err) {
                 let unit = Unit {
                     code,
                     name,
-                    level: level.to_owned(),
+                    level,
                     parent,
                     former_names: Vec::new(),
                     aliases: Vec::new(),
@@ -413,7 +425,7 @@ fn attach_aliases(
         .collect()
 }
 
-pub(super) fn check_name(raw: &str) -> Result<String, String> {
+fn check_name(raw: &str) -> Result<String, String> {
     if raw.is_empty() {
         Err("is empty".to_owned())
     } else if raw.chars().count() > MAX_NAME_LEN {

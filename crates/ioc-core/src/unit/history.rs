@@ -11,7 +11,7 @@ use std::io::Read;
 
 use chrono::NaiveDate;
 
-use super::builder::{check_name, parse_date};
+use super::builder::{Located, parse_date, unit_fields};
 use super::code::UnitCode;
 use super::tree::Levels;
 use crate::reference::{ReferenceError, ReferenceErrors, read_csv};
@@ -166,14 +166,6 @@ impl UnitHistory {
     }
 }
 
-/// Where a version or an edge was read.
-#[derive(Debug, Clone)]
-struct Located<T> {
-    file: String,
-    line: u64,
-    value: T,
-}
-
 /// Reads versions and edges and checks them together.
 #[derive(Debug)]
 pub struct UnitHistoryBuilder {
@@ -202,34 +194,13 @@ impl UnitHistoryBuilder {
                 self.errors
                     .push(ReferenceError::new(file, line, Some(field), message));
             };
-            let code =
-                UnitCode::parse(row.get("code")).map_err(|e| err("code", format!("unit code {e}")));
-            let name = check_name(row.get("name")).map_err(|e| err("name", e));
-            let level = row.get("level");
-            let level = if self.levels.rank(level).is_some() {
-                Ok(level.to_owned())
-            } else {
-                let known = self.levels.names().join(", ");
-                err(
-                    "level",
-                    format!("unknown level {level:?} (levels: {known})"),
-                );
-                Err(())
-            };
-            let parent = match row.get("parent_code") {
-                "" => Ok(None),
-                raw => UnitCode::parse(raw)
-                    .map(Some)
-                    .map_err(|e| err("parent_code", format!("parent code {e}"))),
-            };
+            let fields = unit_fields(&row, &self.levels, &mut err);
             let mut day = |field: &str| match row.get(field) {
                 "" => Ok(None),
                 raw => parse_date(raw).map(Some).map_err(|e| err(field, e)),
             };
             let (from, to) = (day("valid_from"), day("valid_to"));
-            let (Ok(code), Ok(name), Ok(level), Ok(parent), Ok(from), Ok(to)) =
-                (code, name, level, parent, from, to)
-            else {
+            let (Some((code, name, level, parent)), Ok(from), Ok(to)) = (fields, from, to) else {
                 continue;
             };
             if let (Some(f), Some(t)) = (from, to)

@@ -99,13 +99,13 @@ pub async fn openapi_json(document: web::Data<ApiDocument>) -> HttpResponse {
 /// `path` with its `%XX` escapes decoded where they make valid UTF-8.
 fn percent_decoded(path: &str) -> String {
     let bytes = path.as_bytes();
+    let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16));
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
                 i += 3;
             }
             (b, _, _) => {
